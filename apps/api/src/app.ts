@@ -1,0 +1,30 @@
+import { Hono } from "hono";
+import type { HonoEnv } from "./context";
+import { ApiError } from "./errors";
+import { handleError } from "./middleware/errors";
+import { services } from "./middleware/services";
+import { registerEmbedScript } from "./routes/embed";
+import { registerListContacts } from "./routes/v1_contacts_list";
+import { registerPublicFormRoutes } from "./routes/v1_forms_get";
+import { registerCreateSubmission } from "./routes/v1_forms_submissions_create";
+import { registerGetOpportunity } from "./routes/v1_opportunities_get";
+import { registerListOpportunities } from "./routes/v1_opportunities_list";
+
+export function createApp() {
+  const app = new Hono<HonoEnv>();
+  app.use("*", services);
+
+  app.get("/health", (c) => c.json({ status: "ok" }));
+  registerEmbedScript(app);
+  registerPublicFormRoutes(app);
+  registerCreateSubmission(app);
+  registerListContacts(app);
+  registerListOpportunities(app);
+  registerGetOpportunity(app);
+
+  app.notFound((c) => {
+    throw new ApiError("not_found", `No route for ${c.req.method} ${new URL(c.req.url).pathname}.`);
+  });
+  app.onError(handleError);
+  return app;
+}

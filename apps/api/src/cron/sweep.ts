@@ -1,0 +1,28 @@
+import { createDatabase, deleteCountersBefore, findUnqueuedMessages, markMessagesQueued } from "@plumbline/db";
+import type { AppEnv } from "../env";
+import type { Logger } from "../logger";
+
+/** Owed messages written at least this long ago without reaching the queue are queued again by the cron. */
+const REQUEUE_AFTER_MS = 2 * 60 * 1000;
+/** Queues' sendBatch takes at most 100 messages. */
+const REQUEUE_BATCH = 100;
+const DAY_MS = 24 * 60 * 60 * 1000;
+
+/** The once-a-minute sweep: re-queues follow-ups that never reached the queue and drops old rate-limit windows. */
+export async function runSweep(env: AppEnv, logger: Logger, now: Date): Promise<void> {
+  const db = createDatabase(env.DB);
+
+  const unqueued = await findUnqueuedMessages(db, new Date(now.getTime() - REQUEUE_AFTER_MS), REQUEUE_BATCH);
+  if (unqueued.length > 0) {
+    await env.FOLLOW_UP_QUEUE.sendBatch(
+      unqueued.map((row) => ({ body: { kind: "outbound" as const, outboundMessageId: row.id, firmId: row.firmId } })),
+    );
+    const byFirm = Map.groupBy(unqueued, (row) => row.firmId);
+    for (const [firmId, rows] of byFirm) {
+      await markMessagesQueued(db, firmId, rows.map((row) => row.id), now);
+    }
+    logger.info("sweep.requeued", { count: unqueued.length });
+  }
+
+  await deleteCountersBefore(db, new Date(now.getTime() - DAY_MS));
+}

@@ -1,0 +1,70 @@
+import { z } from "zod";
+
+/** Follow-up work put on the queue. Messages carry ids only; the consumer loads fresh rows. */
+export type FollowUpMessage = { kind: "outbound"; outboundMessageId: string; firmId: string };
+
+const binding = (name: string, check: (value: unknown) => boolean) =>
+  z.custom<unknown>((value) => value != null && check(value), { message: `${name} binding is missing` });
+
+const hasMethods =
+  (...methods: string[]) =>
+  (value: unknown) =>
+    typeof value === "object" && value !== null && methods.every((m) => typeof (value as Record<string, unknown>)[m] === "function");
+
+/**
+ * Bindings, variables and secrets the Worker needs. Parsed at the start of `fetch`, `queue` and `scheduled`, so a
+ * deploy with a missing one fails with one clear message instead of a TypeError deep in a handler.
+ */
+const envSchema = z.object({
+  DB: binding("DB (D1)", hasMethods("prepare", "batch")),
+  FOLLOW_UP_QUEUE: binding("FOLLOW_UP_QUEUE (Queue producer)", hasMethods("send", "sendBatch")),
+  APP_ENV: z.enum(["development", "test", "production"]),
+  /** 32 random bytes, base64: the AES-GCM key that encrypts integration secrets at rest. */
+  ENCRYPTION_KEY: z
+    .string({ message: "ENCRYPTION_KEY secret is missing" })
+    .refine((value) => base64ByteLength(value) === 32, "ENCRYPTION_KEY must be 32 bytes encoded as base64"),
+  /** Key for hashing client IP addresses, so that rate limits work without storing addresses. */
+  CLIENT_HASH_KEY: z.string({ message: "CLIENT_HASH_KEY secret is missing" }).min(16, "CLIENT_HASH_KEY must be at least 16 characters"),
+  TURNSTILE_VERIFY_URL: z.url({ message: "TURNSTILE_VERIFY_URL must be a URL" }),
+  DASHBOARD_URL: z.url({ message: "DASHBOARD_URL must be a URL" }),
+});
+
+export type AppEnv = {
+  DB: D1Database;
+  FOLLOW_UP_QUEUE: Queue<FollowUpMessage>;
+  APP_ENV: "development" | "test" | "production";
+  ENCRYPTION_KEY: string;
+  CLIENT_HASH_KEY: string;
+  TURNSTILE_VERIFY_URL: string;
+  DASHBOARD_URL: string;
+};
+
+function base64ByteLength(value: string): number {
+  try {
+    return atob(value).length;
+  } catch {
+    return -1;
+  }
+}
+
+export class EnvError extends Error {
+  override name = "EnvError";
+}
+
+const validated = new WeakSet<object>();
+
+/** Checks the Worker's env once per env object and returns it typed; throws EnvError naming every problem. */
+export function parseEnv(env: unknown): AppEnv {
+  if (typeof env === "object" && env !== null && validated.has(env)) return env as AppEnv;
+
+  const result = envSchema.safeParse(env);
+  if (!result.success) {
+    const problems = result.error.issues.map((issue) =>
+      issue.path.length && !issue.message.includes(String(issue.path[0])) ? `${String(issue.path[0])}: ${issue.message}` : issue.message,
+    );
+    throw new EnvError(`Worker configuration is invalid: ${problems.join("; ")}. Set it in wrangler.toml or with \`wrangler secret put\`.`);
+  }
+
+  validated.add(env as object);
+  return env as AppEnv;
+}

@@ -1,0 +1,268 @@
+import { newId, newReference, type SubmissionAccepted } from "@plumbline/core";
+import {
+  findRecentSubmissionByFingerprint,
+  findSubmissionByDedupeKey,
+  isDuplicateSubmissionError,
+  markMessagesQueued,
+  recordEnquiry,
+  recordQuarantinedSubmission,
+  type EarlierSubmission,
+  type OwedMessage,
+  type SubmissionRecord,
+} from "@plumbline/db";
+import type { Context, Hono } from "hono";
+import type { HonoEnv, Services } from "../context";
+import { resolveAttribution } from "../enquiry/attribution";
+import { interpretSubmission, type Enquiry } from "../enquiry/interpret";
+import { readSubmission, type SubmissionEncoding } from "../enquiry/read-body";
+import { findQuarantineReason } from "../enquiry/spam";
+import { ApiError } from "../errors";
+import { hmacSha256Hex, sha256Hex } from "../lib/crypto";
+import { maskEmail } from "../logger";
+import { applyFormCors, loadFormForBrowser } from "../middleware/form-cors";
+import { renderSubmissionErrorPage } from "../pages/submission-pages";
+
+/** Repeats of the same answers without a client submission id within this window are one enquiry. */
+export const FINGERPRINT_WINDOW_MS = 10 * 60 * 1000;
+
+/** `POST /v1/forms/{formKey}/submissions`: a website enquiry becomes a contact, an opportunity and its follow-ups. */
+export function registerCreateSubmission(app: Hono<HonoEnv>) {
+  app.post("/v1/forms/:formKey/submissions", async (c) => {
+    const { form, firm } = await loadFormForBrowser(c);
+    applyFormCors(c, form.allowedOrigins);
+
+    const services = c.get("services");
+    const logger = services.logger.with({ firmId: firm.id, formId: form.id });
+    const navigation = isBrowserNavigation(c.req.raw);
+    const now = new Date();
+
+    let read: Awaited<ReturnType<typeof readSubmission>>;
+    let enquiry: Enquiry;
+    try {
+      read = await readSubmission(c.req.raw);
+      enquiry = interpretSubmission(read.body, form, firm.defaultPhoneRegion);
+    } catch (error) {
+      if (error instanceof ApiError && navigation) {
+        return c.html(renderSubmissionErrorPage(error.message, c.req.header("referer")), error.status);
+      }
+      throw error;
+    }
+
+    const fingerprint = await fingerprintOf(form.id, enquiry);
+    const dedupeKey = read.body.submissionId ?? `fp:${fingerprint}:${Math.floor(now.getTime() / FINGERPRINT_WINDOW_MS)}`;
+
+    const earlier = read.body.submissionId
+      ? await findSubmissionByDedupeKey(services.db, firm.id, form.id, dedupeKey)
+      : await findRecentSubmissionByFingerprint(services.db, firm.id, form.id, fingerprint, new Date(now.getTime() - FINGERPRINT_WINDOW_MS));
+    if (earlier) {
+      logger.info("enquiry.repeat", { reference: earlier.reference });
+      return answer(c, form, read.encoding, navigation, earlier.reference, 200);
+    }
+
+    const clientIp = c.req.header("cf-connecting-ip");
+    const pageUrl = enquiry.pageUrl ?? c.req.header("referer") ?? null;
+    const submission: SubmissionRecord = {
+      id: newId("sub", now.getTime()),
+      formId: form.id,
+      reference: newReference(),
+      dedupeKey,
+      fingerprint,
+      payload: { answers: enquiry.answers, attribution: enquiry.attribution, pageUrl, encoding: read.encoding },
+      origin: c.req.header("origin") ?? null,
+      userAgent: c.req.header("user-agent")?.slice(0, 512) ?? null,
+      clientHash: await hmacSha256Hex(services.env.CLIENT_HASH_KEY, clientIp ?? "unknown"),
+    };
+
+    const quarantineReason = await findQuarantineReason({
+      env: services.env,
+      db: services.db,
+      logger,
+      form,
+      honeypotFilled: enquiry.honeypotFilled,
+      clientHash: submission.clientHash!,
+      clientIp,
+      turnstileToken: read.body.turnstileToken,
+      submissionKey: await uuidFrom(`${form.id}:${dedupeKey}`),
+      now,
+    });
+
+    if (quarantineReason) {
+      const stored = await storeOnce(services, firm.id, form.id, dedupeKey, () =>
+        recordQuarantinedSubmission(services.db, firm.id, submission, quarantineReason, now),
+      );
+      logger.info("enquiry.quarantined", { reason: quarantineReason, reference: stored?.reference ?? submission.reference });
+      // Spam gets the same answer as a real enquiry, so a bot learns nothing from it.
+      return answer(c, form, read.encoding, navigation, stored?.reference ?? submission.reference, stored ? 200 : 201);
+    }
+
+    const attribution = resolveAttribution({
+      attribution: enquiry.attribution,
+      pageUrl,
+      submittedAt: now,
+      firmWebsiteHosts: firm.websiteHosts,
+      allowedOrigins: form.allowedOrigins,
+      channelRules: firm.channelRules,
+    });
+    const opportunityId = newId("opp", now.getTime());
+    const messages = owedMessages(enquiry, opportunityId, now);
+
+    const stored = await storeOnce(services, firm.id, form.id, dedupeKey, () =>
+      recordEnquiry(services.db, {
+        firmId: firm.id,
+        newContactId: newId("con", now.getTime()),
+        contact: {
+          name: enquiry.name,
+          email: enquiry.email?.display ?? null,
+          emailNormalised: enquiry.email?.key ?? null,
+          phone: enquiry.phone,
+          phoneE164: enquiry.phoneE164,
+          company: enquiry.company,
+        },
+        opportunity: {
+          id: opportunityId,
+          stage: "new",
+          serviceLine: enquiry.serviceLine,
+          currency: firm.currency,
+          channel: attribution.channel,
+          lastTouchChannel: attribution.lastTouchChannel,
+          utmSource: attribution.summary.utm_source ?? null,
+          utmMedium: attribution.summary.utm_medium ?? null,
+          utmCampaign: attribution.summary.utm_campaign ?? null,
+          referrer: attribution.summary.referrer ?? null,
+          landingPage: attribution.summary.landingPage ?? null,
+          attribution: attribution.stored,
+        },
+        submission,
+        activity: {
+          id: newId("act", now.getTime()),
+          data: {
+            reference: submission.reference,
+            formKey: form.key,
+            formName: form.name,
+            answers: enquiry.answers,
+            serviceLine: enquiry.serviceLine,
+            channel: attribution.channel,
+            channelReason: attribution.stored.firstTouchReason,
+            pageUrl,
+          },
+        },
+        messages,
+        now,
+      }),
+    );
+    if (stored) {
+      logger.info("enquiry.repeat", { reference: stored.reference });
+      return answer(c, form, read.encoding, navigation, stored.reference, 200);
+    }
+
+    logger.info("enquiry.accepted", {
+      reference: submission.reference,
+      opportunityId,
+      channel: attribution.channel,
+      email: maskEmail(enquiry.email?.key),
+    });
+    c.executionCtx.waitUntil(queueOwedMessages(services, firm.id, messages));
+    return answer(c, form, read.encoding, navigation, submission.reference, 201);
+  });
+}
+
+/**
+ * Runs a write that inserts the submission row, and returns the earlier submission when the dedupe key was
+ * already taken by a concurrent request (the whole batch rolled back), or null when the write went through.
+ */
+async function storeOnce(
+  services: Services,
+  firmId: string,
+  formId: string,
+  dedupeKey: string,
+  write: () => Promise<unknown>,
+): Promise<EarlierSubmission | null> {
+  try {
+    await write();
+    return null;
+  } catch (error) {
+    if (!isDuplicateSubmissionError(error)) throw error;
+    const earlier = await findSubmissionByDedupeKey(services.db, firmId, formId, dedupeKey);
+    if (!earlier) throw error;
+    return earlier;
+  }
+}
+
+/** The follow-ups an enquiry is owed, written with it. Phone-only enquiries get no email, recorded as such. */
+function owedMessages(enquiry: Enquiry, opportunityId: string, now: Date): OwedMessage[] {
+  return [
+    {
+      id: newId("msg", now.getTime()),
+      kind: "acknowledgement_email",
+      channel: "email",
+      status: enquiry.email ? "pending" : "skipped",
+      statusReason: enquiry.email ? null : "no address",
+      recipient: enquiry.email?.key ?? null,
+      data: { opportunityId },
+    },
+    {
+      id: newId("msg", now.getTime()),
+      kind: "partner_alert",
+      channel: "chat",
+      status: "pending",
+      statusReason: null,
+      recipient: null,
+      data: { opportunityId },
+    },
+  ];
+}
+
+/**
+ * Puts the owed messages on the follow-up queue after the answer. If this fails, the rows stay pending with no
+ * `queued_at`, and the cron queues them within a few minutes.
+ */
+async function queueOwedMessages(services: Services, firmId: string, messages: OwedMessage[]): Promise<void> {
+  const pending = messages.filter((message) => message.status === "pending");
+  if (pending.length === 0) return;
+  try {
+    await services.env.FOLLOW_UP_QUEUE.sendBatch(
+      pending.map((message) => ({ body: { kind: "outbound", outboundMessageId: message.id, firmId } })),
+    );
+    await markMessagesQueued(services.db, firmId, pending.map((message) => message.id), new Date());
+  } catch (error) {
+    services.logger.error("follow_up.queue_failed", error, { firmId, count: pending.length });
+  }
+}
+
+async function fingerprintOf(formId: string, enquiry: Enquiry): Promise<string> {
+  return sha256Hex(JSON.stringify([formId, enquiry.email?.key ?? null, enquiry.phoneE164 ?? enquiry.phone, enquiry.name, enquiry.message]));
+}
+
+/** Formats a hash as a UUID, the form siteverify wants for its idempotency key. */
+async function uuidFrom(value: string): Promise<string> {
+  const hex = await sha256Hex(value);
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-4${hex.slice(13, 16)}-a${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
+}
+
+/**
+ * A plain HTML form post is a page navigation: the browser expects a page, so it gets a 303 to the thank-you
+ * page. The snippet's fetch and API clients get JSON.
+ */
+function isBrowserNavigation(request: Request): boolean {
+  const type = (request.headers.get("content-type") ?? "").toLowerCase();
+  if (!type.startsWith("application/x-www-form-urlencoded") && !type.startsWith("multipart/form-data")) return false;
+  if (request.headers.get("sec-fetch-mode") === "navigate") return true;
+  const accept = request.headers.get("accept") ?? "";
+  return accept.includes("text/html") || !accept.includes("application/json");
+}
+
+function answer(
+  c: Context<HonoEnv>,
+  form: { key: string; thankYouUrl: string | null },
+  encoding: SubmissionEncoding,
+  navigation: boolean,
+  reference: string,
+  status: 200 | 201,
+): Response {
+  const hostedThanks = new URL(`/v1/forms/${encodeURIComponent(form.key)}/thanks?reference=${reference}`, c.req.url).toString();
+  if (navigation) return c.redirect(form.thankYouUrl ?? hostedThanks, 303);
+
+  const body: SubmissionAccepted = { status: "received", reference, ...(form.thankYouUrl ? { redirectTo: form.thankYouUrl } : {}) };
+  void encoding;
+  return c.json(body, status);
+}

@@ -1,0 +1,22 @@
+import { listOpportunities } from "@plumbline/db";
+import type { Hono } from "hono";
+import { z } from "zod";
+import type { HonoEnv } from "../context";
+import { requireApiKey } from "../middleware/api-key";
+import { presentOpportunity } from "./presenters";
+import { listQuerySchema, parseQuery } from "./list-query";
+
+const querySchema = listQuerySchema.extend({
+  stage: z.string().max(64).optional(),
+  channel: z.string().max(64).optional(),
+  contactId: z.string().max(64).optional(),
+});
+
+/** `GET /v1/opportunities`: the firm's opportunities, newest first, filterable by stage, channel and contact. */
+export function registerListOpportunities(app: Hono<HonoEnv>) {
+  app.get("/v1/opportunities", requireApiKey, async (c) => {
+    const query = parseQuery(querySchema, c.req.query());
+    const page = await listOpportunities(c.get("services").db, c.get("firmId"), query);
+    return c.json({ data: page.data.map(presentOpportunity), nextCursor: page.nextCursor });
+  });
+}

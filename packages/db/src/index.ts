@@ -1,0 +1,10 @@
+export * as schema from "./schema";
+export * from "./schema";
+export * from "./client";
+export * from "./queries/pagination";
+export * from "./queries/firms";
+export * from "./queries/forms";
+export * from "./queries/enquiries";
+export * from "./queries/rate-limits";
+export * from "./queries/read";
+export * from "./queries/outbox";

@@ -1,0 +1,34 @@
+import { and, eq, isNull } from "drizzle-orm";
+import type { Database } from "../client";
+import { firms, forms } from "../schema";
+
+export type Form = typeof forms.$inferSelect;
+export type FormFirm = Pick<
+  typeof firms.$inferSelect,
+  "id" | "name" | "timeZone" | "currency" | "defaultPhoneRegion" | "websiteHosts" | "channelRules"
+>;
+
+/**
+ * Finds a live form by its public key with the settings of its firm. The key comes from a firm's web page, so
+ * this lookup is what scopes an anonymous submission to its firm.
+ */
+export async function findFormByKey(db: Database, key: string): Promise<{ form: Form; firm: FormFirm } | null> {
+  const row = await db
+    .select({
+      form: forms,
+      firm: {
+        id: firms.id,
+        name: firms.name,
+        timeZone: firms.timeZone,
+        currency: firms.currency,
+        defaultPhoneRegion: firms.defaultPhoneRegion,
+        websiteHosts: firms.websiteHosts,
+        channelRules: firms.channelRules,
+      },
+    })
+    .from(forms)
+    .innerJoin(firms, eq(firms.id, forms.firmId))
+    .where(and(eq(forms.key, key), isNull(forms.archivedAt)))
+    .get();
+  return row ?? null;
+}

@@ -1,0 +1,105 @@
+import { and, asc, desc, eq, lt, or, type SQL } from "drizzle-orm";
+import type { SQLiteColumn } from "drizzle-orm/sqlite-core";
+import type { Database } from "../client";
+import { activities, contacts, opportunities } from "../schema";
+import { decodeCursor, encodeCursor, type Page } from "./pagination";
+
+export type Contact = typeof contacts.$inferSelect;
+export type Opportunity = typeof opportunities.$inferSelect;
+export type Activity = typeof activities.$inferSelect;
+
+export interface ListOptions {
+  limit: number;
+  /** From a previous page's `nextCursor`; an undecodable cursor is the caller's problem to report. */
+  cursor?: string | undefined;
+}
+
+/** Newest first; the created-at and id pair makes the order total, so pages never skip or repeat a row. */
+function afterCursor(createdAt: SQLiteColumn, id: SQLiteColumn, cursor: string | undefined): SQL | undefined {
+  if (!cursor) return undefined;
+  const decoded = decodeCursor(cursor);
+  if (!decoded) return undefined;
+  const at = new Date(decoded.createdAt);
+  return or(lt(createdAt, at), and(eq(createdAt, at), lt(id, decoded.id)));
+}
+
+function toPage<T extends { createdAt: Date; id: string }>(rows: T[], limit: number): Page<T> {
+  const data = rows.slice(0, limit);
+  const last = data[data.length - 1];
+  return {
+    data,
+    nextCursor: rows.length > limit && last ? encodeCursor({ createdAt: last.createdAt.getTime(), id: last.id }) : null,
+  };
+}
+
+export async function listContacts(db: Database, firmId: string, options: ListOptions): Promise<Page<Contact>> {
+  const rows = await db
+    .select()
+    .from(contacts)
+    .where(and(eq(contacts.firmId, firmId), afterCursor(contacts.createdAt, contacts.id, options.cursor)))
+    .orderBy(desc(contacts.createdAt), desc(contacts.id))
+    .limit(options.limit + 1);
+  return toPage(rows, options.limit);
+}
+
+export interface OpportunityFilters {
+  stage?: string | undefined;
+  channel?: string | undefined;
+  contactId?: string | undefined;
+}
+
+export async function listOpportunities(
+  db: Database,
+  firmId: string,
+  options: ListOptions & OpportunityFilters,
+): Promise<Page<Opportunity>> {
+  const rows = await db
+    .select()
+    .from(opportunities)
+    .where(
+      and(
+        eq(opportunities.firmId, firmId),
+        options.stage ? eq(opportunities.stage, options.stage) : undefined,
+        options.channel ? eq(opportunities.channel, options.channel) : undefined,
+        options.contactId ? eq(opportunities.contactId, options.contactId) : undefined,
+        afterCursor(opportunities.createdAt, opportunities.id, options.cursor),
+      ),
+    )
+    .orderBy(desc(opportunities.createdAt), desc(opportunities.id))
+    .limit(options.limit + 1);
+  return toPage(rows, options.limit);
+}
+
+/** Most timeline entries returned with one opportunity; older ones beyond it are left out and flagged. */
+export const TIMELINE_LIMIT = 500;
+
+export interface OpportunityDetail {
+  opportunity: Opportunity;
+  contact: Contact;
+  timeline: Activity[];
+  timelineTruncated: boolean;
+}
+
+/** Loads one opportunity of the firm with its contact and timeline; another firm's id is simply not found. */
+export async function getOpportunityDetail(db: Database, firmId: string, opportunityId: string): Promise<OpportunityDetail | null> {
+  const row = await db
+    .select({ opportunity: opportunities, contact: contacts })
+    .from(opportunities)
+    .innerJoin(contacts, and(eq(contacts.id, opportunities.contactId), eq(contacts.firmId, opportunities.firmId)))
+    .where(and(eq(opportunities.firmId, firmId), eq(opportunities.id, opportunityId)))
+    .get();
+  if (!row) return null;
+
+  const timeline = await db
+    .select()
+    .from(activities)
+    .where(and(eq(activities.firmId, firmId), eq(activities.opportunityId, opportunityId)))
+    .orderBy(asc(activities.occurredAt), asc(activities.id))
+    .limit(TIMELINE_LIMIT + 1);
+
+  return {
+    ...row,
+    timeline: timeline.slice(0, TIMELINE_LIMIT),
+    timelineTruncated: timeline.length > TIMELINE_LIMIT,
+  };
+}

@@ -1,0 +1,59 @@
+import { index, integer, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
+import type { Attribution } from "@plumbline/core";
+import { createdAt, firmId, instant, json, updatedAt } from "./columns";
+import { contacts } from "./contacts";
+import { firms, users } from "./tenancy";
+
+/** A piece of potential work for the firm, moved through the pipeline by evidence. */
+export const opportunities = sqliteTable(
+  "opportunities",
+  {
+    id: text("id").primaryKey(),
+    firmId: firmId().references(() => firms.id),
+    contactId: text("contact_id")
+      .notNull()
+      .references(() => contacts.id),
+    /** Short reference shown to the prospect and staff, such as `ENQ-7K2M-9QXD`. */
+    reference: text("reference").notNull(),
+    /** Pipeline stage key, such as `new` or `won`. */
+    stage: text("stage").notNull(),
+    serviceLine: text("service_line"),
+    ownerUserId: text("owner_user_id").references(() => users.id),
+    /** Expected or won fee in minor units (pence for GBP). */
+    valueMinor: integer("value_minor"),
+    currency: text("currency").notNull(),
+    /** How the opportunity arrived: `web_form`, `booking`, `email` or `api`. */
+    origin: text("origin").notNull(),
+    /** Channel of the first touch, from the rule table in packages/core. */
+    channel: text("channel").notNull(),
+    /** Channel of the last touch before the enquiry. */
+    lastTouchChannel: text("last_touch_channel").notNull(),
+    utmSource: text("utm_source"),
+    utmMedium: text("utm_medium"),
+    utmCampaign: text("utm_campaign"),
+    referrer: text("referrer"),
+    landingPage: text("landing_page"),
+    /** Both touches in full, with the reason each channel was chosen. */
+    attribution: json<StoredAttribution>("attribution").notNull(),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+    firstResponseAt: instant("first_response_at"),
+    lastActivityAt: instant("last_activity_at").notNull(),
+    stalledAt: instant("stalled_at"),
+    stalledReason: text("stalled_reason"),
+    closedAt: instant("closed_at"),
+    closeReason: text("close_reason"),
+  },
+  (table) => [
+    uniqueIndex("opportunities_firm_reference_unique").on(table.firmId, table.reference),
+    index("opportunities_firm_created_idx").on(table.firmId, table.createdAt, table.id),
+    index("opportunities_firm_stage_idx").on(table.firmId, table.stage, table.lastActivityAt),
+    index("opportunities_firm_contact_idx").on(table.firmId, table.contactId),
+    index("opportunities_firm_channel_idx").on(table.firmId, table.channel, table.createdAt),
+  ],
+);
+
+export interface StoredAttribution extends Attribution {
+  firstTouchReason: string;
+  lastTouchReason: string;
+}

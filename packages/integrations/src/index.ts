@@ -1,0 +1,2 @@
+export * from "./http/errors";
+export * from "./turnstile/verify";

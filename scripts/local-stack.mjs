@@ -1,0 +1,108 @@
+// Starts Plumbline locally: migrates and seeds a local D1, runs the API under `wrangler dev` and serves the
+// demo firm's website. Used by `npm start`, the browser tests and the benchmarks.
+import { spawn, spawnSync } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { existsSync, writeFileSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { startDemoSite } from "../apps/embed/demo/serve.mjs";
+
+export const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..");
+const WRANGLER = join(ROOT, "node_modules", ".bin", "wrangler");
+
+/**
+ * Writes `.dev.vars` with fresh random local secrets when it does not exist. The file is git-ignored: these
+ * values protect only local data.
+ */
+export function ensureDevVars() {
+  const path = join(ROOT, ".dev.vars");
+  if (existsSync(path)) return;
+  const lines = [
+    `ENCRYPTION_KEY=${randomBytes(32).toString("base64")}`,
+    `CLIENT_HASH_KEY=${randomBytes(24).toString("base64url")}`,
+  ];
+  writeFileSync(path, `${lines.join("\n")}\n`, { mode: 0o600 });
+}
+
+function runWrangler(args, persistTo) {
+  const result = spawnSync(WRANGLER, [...args, "--persist-to", persistTo], {
+    cwd: ROOT,
+    encoding: "utf8",
+    // CI=true makes wrangler skip its confirmation prompts.
+    env: { ...process.env, CI: "true", WRANGLER_SEND_METRICS: "false" },
+  });
+  if (result.status !== 0) {
+    throw new Error(`wrangler ${args.join(" ")} failed with exit code ${result.status}:\n${result.stdout}\n${result.stderr}`);
+  }
+}
+
+/** Applies the migrations to the local D1 in `persistTo` and upserts the demo firm. */
+export function prepareLocalDatabase(persistTo) {
+  runWrangler(["d1", "migrations", "apply", "plumbline", "--local"], persistTo);
+  runWrangler(["d1", "execute", "plumbline", "--local", "--file", join(ROOT, "scripts", "seed", "demo.sql")], persistTo);
+}
+
+async function waitForHealth(url, child, timeoutMs) {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) throw new Error(`wrangler dev exited with code ${child.exitCode} before it was ready`);
+    try {
+      const response = await fetch(`${url}/health`);
+      if (response.ok) return;
+    } catch {
+      // Not listening yet.
+    }
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+  throw new Error(`The API at ${url} did not answer /health within ${timeoutMs / 1000} s`);
+}
+
+/**
+ * Starts the API and the demo site. Returns their URLs and a `stop()` that ends both.
+ * `quiet` sends wrangler's output to a buffer that is printed only if start-up fails.
+ */
+export async function startLocalStack({ apiPort = 8787, demoPort = 4321, host = "localhost", persistTo = ".wrangler/state", quiet = false } = {}) {
+  ensureDevVars();
+  prepareLocalDatabase(persistTo);
+
+  const args = ["dev", "--port", String(apiPort), "--ip", host === "localhost" ? "127.0.0.1" : host, "--persist-to", persistTo, "--test-scheduled", "--show-interactive-dev-session=false"];
+  const api = spawn(WRANGLER, args, {
+    cwd: ROOT,
+    env: { ...process.env, WRANGLER_SEND_METRICS: "false", BROWSER: "none" },
+    stdio: quiet ? ["ignore", "pipe", "pipe"] : ["ignore", "inherit", "inherit"],
+    detached: process.platform !== "win32",
+  });
+  let output = "";
+  if (quiet) {
+    api.stdout.on("data", (chunk) => (output += chunk));
+    api.stderr.on("data", (chunk) => (output += chunk));
+  }
+
+  const apiUrl = `http://${host}:${apiPort}`;
+  const stopApi = () => {
+    if (api.exitCode !== null) return;
+    try {
+      process.kill(-api.pid, "SIGTERM");
+    } catch {
+      api.kill("SIGTERM");
+    }
+  };
+
+  try {
+    await waitForHealth(`http://127.0.0.1:${apiPort}`, api, 90_000);
+  } catch (error) {
+    stopApi();
+    if (quiet) process.stderr.write(output);
+    throw error;
+  }
+
+  const demo = await startDemoSite({ port: demoPort, host: "127.0.0.1", apiOrigin: apiUrl });
+  return {
+    apiUrl,
+    demoUrl: demo.url.replace("127.0.0.1", host),
+    async stop() {
+      await demo.close();
+      stopApi();
+    },
+  };
+}

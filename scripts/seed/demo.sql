@@ -1,0 +1,44 @@
+-- Demo firm for local development only: `npm start` applies this after the migrations.
+-- The API key pl_test_demo is stored as its SHA-256 hash like any other key; it never exists in production.
+-- Every statement is an upsert, so re-running the seed refreshes the demo settings and keeps captured data.
+
+INSERT INTO firms (id, agency_id, name, slug, time_zone, working_hours, currency, locale, default_phone_region,
+                   website_hosts, channel_rules, response_target_minutes, created_at, updated_at)
+VALUES ('firm_demo', NULL, 'Hartley & Moss Solicitors', 'hartley-moss', 'Europe/London',
+        '[{"day":1,"start":"09:00","end":"17:30"},{"day":2,"start":"09:00","end":"17:30"},{"day":3,"start":"09:00","end":"17:30"},{"day":4,"start":"09:00","end":"17:30"},{"day":5,"start":"09:00","end":"17:00"}]',
+        'GBP', 'en-GB', 'GB', '["localhost","127.0.0.1"]',
+        '[{"channel":"Law Society directory","referrerHost":"solicitors.lawsociety.org.uk"}]', 120,
+        unixepoch('now') * 1000, unixepoch('now') * 1000)
+ON CONFLICT (id) DO UPDATE SET name = excluded.name, working_hours = excluded.working_hours,
+  website_hosts = excluded.website_hosts, channel_rules = excluded.channel_rules, updated_at = excluded.updated_at;
+
+INSERT INTO users (id, email, name, created_at)
+VALUES ('user_demo_partner', 'partner@hartley-moss.example', 'Eleanor Hartley', unixepoch('now') * 1000)
+ON CONFLICT (id) DO NOTHING;
+
+INSERT INTO memberships (firm_id, user_id, role, away_until, created_at)
+VALUES ('firm_demo', 'user_demo_partner', 'partner', NULL, unixepoch('now') * 1000)
+ON CONFLICT (firm_id, user_id) DO NOTHING;
+
+INSERT INTO forms (id, firm_id, key, name, allowed_origins, fields, service_lines, thank_you_url, submit_label,
+                   success_message, honeypot_field, turnstile_site_key, turnstile_secret_encrypted,
+                   client_rate_limit_per_hour, form_rate_limit_per_hour, archived_at, created_at, updated_at)
+VALUES ('form_demo', 'firm_demo', 'demo', 'Website contact form',
+        '["http://localhost:*","http://127.0.0.1:*"]',
+        '[{"name":"name","label":"Full name","type":"text","required":true,"autocomplete":"name"},
+          {"name":"email","label":"Email address","type":"email","required":false,"autocomplete":"email"},
+          {"name":"phone","label":"Phone number","type":"tel","required":false,"autocomplete":"tel"},
+          {"name":"service","label":"How can we help?","type":"select","required":false,"options":[
+            {"value":"family","label":"Family law"},{"value":"conveyancing","label":"Buying or selling a home"},
+            {"value":"employment","label":"Employment"},{"value":"wills-probate","label":"Wills and probate"}]},
+          {"name":"message","label":"Your message","type":"textarea","required":false}]',
+        '{"field":"service","values":{"family":"Family","conveyancing":"Property","employment":"Employment","wills-probate":"Private client"},"fallback":"General"}',
+        NULL, 'Send enquiry', 'Thank you. One of our solicitors will be in touch within two working hours.',
+        'website', NULL, NULL, 30, 1000, NULL, unixepoch('now') * 1000, unixepoch('now') * 1000)
+ON CONFLICT (id) DO UPDATE SET allowed_origins = excluded.allowed_origins, fields = excluded.fields,
+  service_lines = excluded.service_lines, success_message = excluded.success_message, updated_at = excluded.updated_at;
+
+INSERT INTO api_keys (id, firm_id, name, prefix, key_hash, created_at, last_used_at, revoked_at)
+VALUES ('key_demo', 'firm_demo', 'Local demo key', 'pl_test_demo',
+        'd44ec224e485538f4f27a1d138201ce07f27a0d0afb309568c7a1d423f12fa08', unixepoch('now') * 1000, NULL, NULL)
+ON CONFLICT (id) DO NOTHING;
