@@ -8,7 +8,18 @@ import { fileURLToPath } from "node:url";
 import { startDemoSite } from "../apps/embed/demo/serve.mjs";
 
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..");
-const WRANGLER = join(ROOT, "node_modules", ".bin", "wrangler");
+const WRANGLER_CLI = join(ROOT, "node_modules", "wrangler", "bin", "wrangler.js");
+
+/**
+ * Runs wrangler with the Node that runs this script (Node 22 from the `node` devDependency under npm scripts),
+ * with that Node first on PATH for anything wrangler starts, since the machine's own Node may be older.
+ */
+const childEnv = (extra = {}) => ({
+  ...process.env,
+  PATH: `${dirname(process.execPath)}:${join(ROOT, "node_modules", ".bin")}:${process.env.PATH ?? ""}`,
+  WRANGLER_SEND_METRICS: "false",
+  ...extra,
+});
 
 /**
  * Writes `.dev.vars` with fresh random local secrets when it does not exist. The file is git-ignored: these
@@ -25,11 +36,11 @@ export function ensureDevVars() {
 }
 
 function runWrangler(args, persistTo) {
-  const result = spawnSync(WRANGLER, [...args, "--persist-to", persistTo], {
+  const result = spawnSync(process.execPath, [WRANGLER_CLI, ...args, "--persist-to", persistTo], {
     cwd: ROOT,
     encoding: "utf8",
     // CI=true makes wrangler skip its confirmation prompts.
-    env: { ...process.env, CI: "true", WRANGLER_SEND_METRICS: "false" },
+    env: childEnv({ CI: "true" }),
   });
   if (result.status !== 0) {
     throw new Error(`wrangler ${args.join(" ")} failed with exit code ${result.status}:\n${result.stdout}\n${result.stderr}`);
@@ -61,14 +72,22 @@ async function waitForHealth(url, child, timeoutMs) {
  * Starts the API and the demo site. Returns their URLs and a `stop()` that ends both.
  * `quiet` sends wrangler's output to a buffer that is printed only if start-up fails.
  */
+function requireNode22() {
+  const [major, minor] = process.versions.node.split(".").map(Number);
+  if (major < 22 || (major === 22 && minor < 12)) {
+    throw new Error(`Node ${process.versions.node} is too old for wrangler (22.12 or later). Run this through npm (\`npm start\`), which uses the Node 22 that \`npm install\` put in node_modules.`);
+  }
+}
+
 export async function startLocalStack({ apiPort = 8787, demoPort = 4321, host = "localhost", persistTo = ".wrangler/state", quiet = false } = {}) {
+  requireNode22();
   ensureDevVars();
   prepareLocalDatabase(persistTo);
 
   const args = ["dev", "--port", String(apiPort), "--ip", host === "localhost" ? "127.0.0.1" : host, "--persist-to", persistTo, "--test-scheduled", "--show-interactive-dev-session=false"];
-  const api = spawn(WRANGLER, args, {
+  const api = spawn(process.execPath, [WRANGLER_CLI, ...args], {
     cwd: ROOT,
-    env: { ...process.env, WRANGLER_SEND_METRICS: "false", BROWSER: "none" },
+    env: childEnv({ BROWSER: "none" }),
     stdio: quiet ? ["ignore", "pipe", "pipe"] : ["ignore", "inherit", "inherit"],
     detached: process.platform !== "win32",
   });

@@ -9,6 +9,7 @@ import { registerPublicFormRoutes } from "./routes/v1_forms_get";
 import { registerCreateSubmission } from "./routes/v1_forms_submissions_create";
 import { registerGetOpportunity } from "./routes/v1_opportunities_get";
 import { registerListOpportunities } from "./routes/v1_opportunities_list";
+import { registerSubmissionRoutes } from "./routes/v1_submissions";
 
 export function createApp() {
   const app = new Hono<HonoEnv>();
@@ -21,6 +22,7 @@ export function createApp() {
   registerListContacts(app);
   registerListOpportunities(app);
   registerGetOpportunity(app);
+  registerSubmissionRoutes(app);
 
   app.notFound((c) => {
     throw new ApiError("not_found", `No route for ${c.req.method} ${new URL(c.req.url).pathname}.`);

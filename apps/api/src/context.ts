@@ -16,5 +16,7 @@ export type HonoEnv = {
     services: Services;
     /** The firm an API key belongs to, set by requireApiKey. */
     firmId: string;
+    /** The API key that authenticated the request, for the timeline's record of who acted. */
+    apiKeyId: string;
   };
 };

@@ -26,6 +26,7 @@ export const requireApiKey = createMiddleware<HonoEnv>(async (c, next) => {
   }
 
   c.set("firmId", found.firmId);
+  c.set("apiKeyId", found.id);
   c.set("services", { ...c.get("services"), logger: logger.with({ firmId: found.firmId, apiKeyId: found.id }) });
   await next();
 });

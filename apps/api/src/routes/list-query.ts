@@ -2,13 +2,24 @@ import { decodeCursor } from "@plumbline/db";
 import { z } from "zod";
 import { ApiError } from "../errors";
 
+const MAX_PAGE_SIZE = 100;
+
+// parseQuery puts "Query parameter <name>" in front, so each message reads as the rest of that sentence.
+const LIMIT_MESSAGE = `must be a whole number from 1 to ${MAX_PAGE_SIZE}`;
+const CURSOR_MESSAGE = "is not a cursor returned by this API";
+
 /** Query parameters shared by every list route. */
 export const listQuerySchema = z.object({
-  limit: z.coerce.number().int().min(1).max(100).default(25),
+  limit: z.coerce
+    .number({ error: LIMIT_MESSAGE })
+    .int({ error: LIMIT_MESSAGE })
+    .min(1, { error: LIMIT_MESSAGE })
+    .max(MAX_PAGE_SIZE, { error: LIMIT_MESSAGE })
+    .default(25),
   cursor: z
     .string()
-    .max(200)
-    .refine((value) => decodeCursor(value) !== null, "is not a cursor returned by this API")
+    .max(200, { error: CURSOR_MESSAGE })
+    .refine((value) => decodeCursor(value) !== null, CURSOR_MESSAGE)
     .optional(),
 });
 

@@ -2,19 +2,14 @@ import { newId, newReference, type SubmissionAccepted } from "@plumbline/core";
 import {
   findRecentSubmissionByFingerprint,
   findSubmissionByDedupeKey,
-  isDuplicateSubmissionError,
-  markMessagesQueued,
-  recordEnquiry,
   recordQuarantinedSubmission,
-  type EarlierSubmission,
-  type OwedMessage,
   type SubmissionRecord,
 } from "@plumbline/db";
 import type { Context, Hono } from "hono";
-import type { HonoEnv, Services } from "../context";
-import { resolveAttribution } from "../enquiry/attribution";
+import type { HonoEnv } from "../context";
+import { acceptEnquiry, queueOwedMessages, storeOnce, type AcceptedEnquiry } from "../enquiry/accept";
 import { interpretSubmission, type Enquiry } from "../enquiry/interpret";
-import { readSubmission, type SubmissionEncoding } from "../enquiry/read-body";
+import { readSubmission } from "../enquiry/read-body";
 import { findQuarantineReason } from "../enquiry/spam";
 import { ApiError } from "../errors";
 import { hmacSha256Hex, sha256Hex } from "../lib/crypto";
@@ -56,7 +51,7 @@ export function registerCreateSubmission(app: Hono<HonoEnv>) {
       : await findRecentSubmissionByFingerprint(services.db, firm.id, form.id, fingerprint, new Date(now.getTime() - FINGERPRINT_WINDOW_MS));
     if (earlier) {
       logger.info("enquiry.repeat", { reference: earlier.reference });
-      return answer(c, form, read.encoding, navigation, earlier.reference, 200);
+      return answer(c, form, navigation, earlier.reference, 200);
     }
 
     const clientIp = c.req.header("cf-connecting-ip");
@@ -92,141 +87,26 @@ export function registerCreateSubmission(app: Hono<HonoEnv>) {
       );
       logger.info("enquiry.quarantined", { reason: quarantineReason, reference: stored?.reference ?? submission.reference });
       // Spam gets the same answer as a real enquiry, so a bot learns nothing from it.
-      return answer(c, form, read.encoding, navigation, stored?.reference ?? submission.reference, stored ? 200 : 201);
+      return answer(c, form, navigation, stored?.reference ?? submission.reference, stored ? 200 : 201);
     }
 
-    const attribution = resolveAttribution({
-      attribution: enquiry.attribution,
-      pageUrl,
-      submittedAt: now,
-      firmWebsiteHosts: firm.websiteHosts,
-      allowedOrigins: form.allowedOrigins,
-      channelRules: firm.channelRules,
+    let accepted: AcceptedEnquiry | undefined;
+    const stored = await storeOnce(services, firm.id, form.id, dedupeKey, async () => {
+      accepted = await acceptEnquiry(services, { form, firm, enquiry, submission, pageUrl, now });
     });
-    const opportunityId = newId("opp", now.getTime());
-    const messages = owedMessages(enquiry, opportunityId, now);
-
-    const stored = await storeOnce(services, firm.id, form.id, dedupeKey, () =>
-      recordEnquiry(services.db, {
-        firmId: firm.id,
-        newContactId: newId("con", now.getTime()),
-        contact: {
-          name: enquiry.name,
-          email: enquiry.email?.display ?? null,
-          emailNormalised: enquiry.email?.key ?? null,
-          phone: enquiry.phone,
-          phoneE164: enquiry.phoneE164,
-          company: enquiry.company,
-        },
-        opportunity: {
-          id: opportunityId,
-          stage: "new",
-          serviceLine: enquiry.serviceLine,
-          currency: firm.currency,
-          channel: attribution.channel,
-          lastTouchChannel: attribution.lastTouchChannel,
-          utmSource: attribution.summary.utm_source ?? null,
-          utmMedium: attribution.summary.utm_medium ?? null,
-          utmCampaign: attribution.summary.utm_campaign ?? null,
-          referrer: attribution.summary.referrer ?? null,
-          landingPage: attribution.summary.landingPage ?? null,
-          attribution: attribution.stored,
-        },
-        submission,
-        activity: {
-          id: newId("act", now.getTime()),
-          data: {
-            reference: submission.reference,
-            formKey: form.key,
-            formName: form.name,
-            answers: enquiry.answers,
-            serviceLine: enquiry.serviceLine,
-            channel: attribution.channel,
-            channelReason: attribution.stored.firstTouchReason,
-            pageUrl,
-          },
-        },
-        messages,
-        now,
-      }),
-    );
     if (stored) {
       logger.info("enquiry.repeat", { reference: stored.reference });
-      return answer(c, form, read.encoding, navigation, stored.reference, 200);
+      return answer(c, form, navigation, stored.reference, 200);
     }
 
     logger.info("enquiry.accepted", {
       reference: submission.reference,
-      opportunityId,
-      channel: attribution.channel,
+      opportunityId: accepted!.opportunityId,
       email: maskEmail(enquiry.email?.key),
     });
-    c.executionCtx.waitUntil(queueOwedMessages(services, firm.id, messages));
-    return answer(c, form, read.encoding, navigation, submission.reference, 201);
+    c.executionCtx.waitUntil(queueOwedMessages(services, firm.id, accepted!.messages));
+    return answer(c, form, navigation, submission.reference, 201);
   });
-}
-
-/**
- * Runs a write that inserts the submission row, and returns the earlier submission when the dedupe key was
- * already taken by a concurrent request (the whole batch rolled back), or null when the write went through.
- */
-async function storeOnce(
-  services: Services,
-  firmId: string,
-  formId: string,
-  dedupeKey: string,
-  write: () => Promise<unknown>,
-): Promise<EarlierSubmission | null> {
-  try {
-    await write();
-    return null;
-  } catch (error) {
-    if (!isDuplicateSubmissionError(error)) throw error;
-    const earlier = await findSubmissionByDedupeKey(services.db, firmId, formId, dedupeKey);
-    if (!earlier) throw error;
-    return earlier;
-  }
-}
-
-/** The follow-ups an enquiry is owed, written with it. Phone-only enquiries get no email, recorded as such. */
-function owedMessages(enquiry: Enquiry, opportunityId: string, now: Date): OwedMessage[] {
-  return [
-    {
-      id: newId("msg", now.getTime()),
-      kind: "acknowledgement_email",
-      channel: "email",
-      status: enquiry.email ? "pending" : "skipped",
-      statusReason: enquiry.email ? null : "no address",
-      recipient: enquiry.email?.key ?? null,
-      data: { opportunityId },
-    },
-    {
-      id: newId("msg", now.getTime()),
-      kind: "partner_alert",
-      channel: "chat",
-      status: "pending",
-      statusReason: null,
-      recipient: null,
-      data: { opportunityId },
-    },
-  ];
-}
-
-/**
- * Puts the owed messages on the follow-up queue after the answer. If this fails, the rows stay pending with no
- * `queued_at`, and the cron queues them within a few minutes.
- */
-async function queueOwedMessages(services: Services, firmId: string, messages: OwedMessage[]): Promise<void> {
-  const pending = messages.filter((message) => message.status === "pending");
-  if (pending.length === 0) return;
-  try {
-    await services.env.FOLLOW_UP_QUEUE.sendBatch(
-      pending.map((message) => ({ body: { kind: "outbound", outboundMessageId: message.id, firmId } })),
-    );
-    await markMessagesQueued(services.db, firmId, pending.map((message) => message.id), new Date());
-  } catch (error) {
-    services.logger.error("follow_up.queue_failed", error, { firmId, count: pending.length });
-  }
 }
 
 async function fingerprintOf(formId: string, enquiry: Enquiry): Promise<string> {
@@ -254,7 +134,6 @@ function isBrowserNavigation(request: Request): boolean {
 function answer(
   c: Context<HonoEnv>,
   form: { key: string; thankYouUrl: string | null },
-  encoding: SubmissionEncoding,
   navigation: boolean,
   reference: string,
   status: 200 | 201,
@@ -263,6 +142,5 @@ function answer(
   if (navigation) return c.redirect(form.thankYouUrl ?? hostedThanks, 303);
 
   const body: SubmissionAccepted = { status: "received", reference, ...(form.thankYouUrl ? { redirectTo: form.thankYouUrl } : {}) };
-  void encoding;
   return c.json(body, status);
 }

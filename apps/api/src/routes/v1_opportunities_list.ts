@@ -6,10 +6,12 @@ import { requireApiKey } from "../middleware/api-key";
 import { presentOpportunity } from "./presenters";
 import { listQuerySchema, parseQuery } from "./list-query";
 
+const filterValue = z.string().max(64, { error: "must be at most 64 characters" }).optional();
+
 const querySchema = listQuerySchema.extend({
-  stage: z.string().max(64).optional(),
-  channel: z.string().max(64).optional(),
-  contactId: z.string().max(64).optional(),
+  stage: filterValue,
+  channel: filterValue,
+  contactId: filterValue,
 });
 
 /** `GET /v1/opportunities`: the firm's opportunities, newest first, filterable by stage, channel and contact. */

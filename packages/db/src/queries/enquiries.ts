@@ -1,6 +1,7 @@
-import { and, desc, eq, gte, sql } from "drizzle-orm";
+import { and, desc, eq, gte, lt, or, sql } from "drizzle-orm";
 import type { BatchItem } from "drizzle-orm/batch";
 import type { Database } from "../client";
+import { decodeCursor, encodeCursor, type Page } from "./pagination";
 import {
   activities,
   contacts,
@@ -67,6 +68,11 @@ export interface NewEnquiry {
   activity: { id: string; data: Record<string, unknown> };
   messages: OwedMessage[];
   now: Date;
+  /**
+   * Set when a person releases a quarantined submission: its row is updated instead of inserted. A second release
+   * fails on the opportunity's unique reference, so it cannot create a second opportunity.
+   */
+  releasedSubmissionId?: string;
 }
 
 export interface RecordedEnquiry {
@@ -86,6 +92,12 @@ export interface EarlierSubmission {
 export function isDuplicateSubmissionError(error: unknown): boolean {
   const text = errorText(error);
   return text.includes("UNIQUE constraint failed") && text.includes("submissions.form_id") && text.includes("submissions.dedupe_key");
+}
+
+/** Tells whether an error is the unique-constraint failure on an opportunity's reference. */
+export function isDuplicateReferenceError(error: unknown): boolean {
+  const text = errorText(error);
+  return text.includes("UNIQUE constraint failed") && text.includes("opportunities.reference");
 }
 
 function errorText(error: unknown): string {
@@ -217,16 +229,25 @@ export async function recordEnquiry(db: Database, enquiry: NewEnquiry): Promise<
     );
   }
 
-  statements.push(
-    db.insert(submissions).values({
-      ...enquiry.submission,
-      firmId,
-      status: "accepted",
-      contactId: contactIdSql,
-      opportunityId: opportunity.id,
-      createdAt: now,
-    }),
-  );
+  if (enquiry.releasedSubmissionId) {
+    statements.push(
+      db
+        .update(submissions)
+        .set({ status: "released", contactId: contactIdSql, opportunityId: opportunity.id })
+        .where(and(eq(submissions.firmId, firmId), eq(submissions.id, enquiry.releasedSubmissionId))),
+    );
+  } else {
+    statements.push(
+      db.insert(submissions).values({
+        ...enquiry.submission,
+        firmId,
+        status: "accepted",
+        contactId: contactIdSql,
+        opportunityId: opportunity.id,
+        createdAt: now,
+      }),
+    );
+  }
 
   const [first, ...rest] = statements;
   await db.batch([first!, ...rest]);
@@ -260,4 +281,43 @@ export async function markMessagesQueued(db: Database, firmId: string, ids: stri
     .update(outboundMessages)
     .set({ queuedAt: at, updatedAt: at })
     .where(and(eq(outboundMessages.firmId, firmId), sql`${outboundMessages.id} in (select value from json_each(${JSON.stringify(ids)}))`));
+}
+
+export type Submission = typeof submissions.$inferSelect;
+
+export async function findSubmission(db: Database, firmId: string, id: string): Promise<Submission | null> {
+  return (await db.select().from(submissions).where(and(eq(submissions.firmId, firmId), eq(submissions.id, id))).get()) ?? null;
+}
+
+/** Lists a firm's submissions with one status, newest first. */
+export async function listSubmissions(
+  db: Database,
+  firmId: string,
+  options: { status: Submission["status"]; limit: number; cursor?: string | undefined },
+): Promise<Page<Submission>> {
+  const decoded = options.cursor ? decodeCursor(options.cursor) : null;
+  const rows = await db
+    .select()
+    .from(submissions)
+    .where(
+      and(
+        eq(submissions.firmId, firmId),
+        eq(submissions.status, options.status),
+        decoded
+          ? or(
+              lt(submissions.createdAt, new Date(decoded.createdAt)),
+              and(eq(submissions.createdAt, new Date(decoded.createdAt)), lt(submissions.id, decoded.id)),
+            )
+          : undefined,
+      ),
+    )
+    .orderBy(desc(submissions.createdAt), desc(submissions.id))
+    .limit(options.limit + 1);
+
+  const data = rows.slice(0, options.limit);
+  const last = data[data.length - 1];
+  return {
+    data,
+    nextCursor: rows.length > options.limit && last ? encodeCursor({ createdAt: last.createdAt.getTime(), id: last.id }) : null,
+  };
 }

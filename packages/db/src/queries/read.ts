@@ -1,4 +1,4 @@
-import { and, asc, desc, eq, lt, or, type SQL } from "drizzle-orm";
+import { and, desc, eq, lt, or, type SQL } from "drizzle-orm";
 import type { SQLiteColumn } from "drizzle-orm/sqlite-core";
 import type { Database } from "../client";
 import { activities, contacts, opportunities } from "../schema";
@@ -90,16 +90,17 @@ export async function getOpportunityDetail(db: Database, firmId: string, opportu
     .get();
   if (!row) return null;
 
-  const timeline = await db
+  // Newest first so that the limit cuts the oldest entries, then reversed to read in time order.
+  const newestFirst = await db
     .select()
     .from(activities)
     .where(and(eq(activities.firmId, firmId), eq(activities.opportunityId, opportunityId)))
-    .orderBy(asc(activities.occurredAt), asc(activities.id))
+    .orderBy(desc(activities.occurredAt), desc(activities.id))
     .limit(TIMELINE_LIMIT + 1);
 
   return {
     ...row,
-    timeline: timeline.slice(0, TIMELINE_LIMIT),
-    timelineTruncated: timeline.length > TIMELINE_LIMIT,
+    timeline: newestFirst.slice(0, TIMELINE_LIMIT).reverse(),
+    timelineTruncated: newestFirst.length > TIMELINE_LIMIT,
   };
 }
