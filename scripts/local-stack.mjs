@@ -47,10 +47,14 @@ function runWrangler(args, persistTo) {
   }
 }
 
-/** Applies the migrations to the local D1 in `persistTo` and upserts the demo firm. */
-export function prepareLocalDatabase(persistTo) {
+/**
+ * Applies the migrations to the local D1 in `persistTo` and upserts the demo firm. `extraSql` runs after the seed,
+ * for callers such as the benchmarks that need other settings.
+ */
+export function prepareLocalDatabase(persistTo, extraSql) {
   runWrangler(["d1", "migrations", "apply", "plumbline", "--local"], persistTo);
   runWrangler(["d1", "execute", "plumbline", "--local", "--file", join(ROOT, "scripts", "seed", "demo.sql")], persistTo);
+  if (extraSql) runWrangler(["d1", "execute", "plumbline", "--local", "--command", extraSql], persistTo);
 }
 
 async function waitForHealth(url, child, timeoutMs) {
@@ -79,10 +83,17 @@ function requireNode22() {
   }
 }
 
-export async function startLocalStack({ apiPort = 8787, demoPort = 4321, host = "localhost", persistTo = ".wrangler/state", quiet = false } = {}) {
+export async function startLocalStack({
+  apiPort = 8787,
+  demoPort = 4321,
+  host = "localhost",
+  persistTo = ".wrangler/state",
+  quiet = false,
+  extraSql = undefined,
+} = {}) {
   requireNode22();
   ensureDevVars();
-  prepareLocalDatabase(persistTo);
+  prepareLocalDatabase(persistTo, extraSql);
 
   const args = ["dev", "--port", String(apiPort), "--ip", host === "localhost" ? "127.0.0.1" : host, "--persist-to", persistTo, "--test-scheduled", "--show-interactive-dev-session=false"];
   const api = spawn(process.execPath, [WRANGLER_CLI, ...args], {

@@ -77,7 +77,8 @@ export function registerCreateSubmission(app: Hono<HonoEnv>) {
       clientHash: submission.clientHash!,
       clientIp,
       turnstileToken: read.body.turnstileToken,
-      submissionKey: await uuidFrom(`${form.id}:${dedupeKey}`),
+      // Keyed on the token too: after a failed attempt the snippet sends a new token with the same submission id.
+      submissionKey: await uuidFrom(`${form.id}:${dedupeKey}:${read.body.turnstileToken ?? ""}`),
       now,
     });
 
