@@ -1,2 +1,4 @@
 export * from "./http/errors";
 export * from "./turnstile/verify";
+export * from "./mail/types";
+export * from "./chat/types";

@@ -1,4 +1,4 @@
-import { createDatabase, deleteCountersBefore, findUnqueuedMessages, markMessagesQueued } from "@plumbline/db";
+import { createDatabase, deleteCountersBefore, findUnqueuedMessages, markMessagesQueued, type Database } from "@plumbline/db";
 import type { AppEnv } from "../env";
 import type { Logger } from "../logger";
 
@@ -11,18 +11,34 @@ const DAY_MS = 24 * 60 * 60 * 1000;
 /** The once-a-minute sweep: re-queues follow-ups that never reached the queue and drops old rate-limit windows. */
 export async function runSweep(env: AppEnv, logger: Logger, now: Date): Promise<void> {
   const db = createDatabase(env.DB);
+  // Each step logs its own failure and the next still runs, so one broken step cannot stall the others.
+  const steps: Array<[string, () => Promise<void>]> = [
+    ["requeue_unqueued", () => requeueUnqueued(env, db, logger, now)],
+    ["delete_rate_limit_windows", () => deleteCountersBefore(db, new Date(now.getTime() - DAY_MS))],
+  ];
 
-  const unqueued = await findUnqueuedMessages(db, new Date(now.getTime() - REQUEUE_AFTER_MS), REQUEUE_BATCH);
-  if (unqueued.length > 0) {
-    await env.FOLLOW_UP_QUEUE.sendBatch(
-      unqueued.map((row) => ({ body: { kind: "outbound" as const, outboundMessageId: row.id, firmId: row.firmId } })),
-    );
-    const byFirm = Map.groupBy(unqueued, (row) => row.firmId);
-    for (const [firmId, rows] of byFirm) {
-      await markMessagesQueued(db, firmId, rows.map((row) => row.id), now);
+  let failures = 0;
+  for (const [name, step] of steps) {
+    try {
+      await step();
+    } catch (error) {
+      failures++;
+      logger.error("sweep.step_failed", error, { step: name });
     }
-    logger.info("sweep.requeued", { count: unqueued.length });
   }
+  if (failures > 0) throw new Error(`${failures} sweep step(s) failed; see the sweep.step_failed log lines`);
+}
 
-  await deleteCountersBefore(db, new Date(now.getTime() - DAY_MS));
+async function requeueUnqueued(env: AppEnv, db: Database, logger: Logger, now: Date): Promise<void> {
+  const unqueued = await findUnqueuedMessages(db, new Date(now.getTime() - REQUEUE_AFTER_MS), REQUEUE_BATCH);
+  if (unqueued.length === 0) return;
+
+  await env.FOLLOW_UP_QUEUE.sendBatch(
+    unqueued.map((row) => ({ body: { kind: "outbound" as const, outboundMessageId: row.id, firmId: row.firmId } })),
+  );
+  const byFirm = Map.groupBy(unqueued, (row) => row.firmId);
+  for (const [firmId, rows] of byFirm) {
+    await markMessagesQueued(db, firmId, rows.map((row) => row.id), now);
+  }
+  logger.info("sweep.requeued", { count: unqueued.length });
 }

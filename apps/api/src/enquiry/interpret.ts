@@ -142,7 +142,12 @@ export function interpretSubmission(body: SubmissionBody, form: FormSettingsForE
   let email: NormalisedEmail | null = null;
   if (emailText) {
     const normalised = normaliseEmail(emailText);
-    if (normalised === "too_long") throw tooLarge(located.email!, ENQUIRY_LIMITS.email);
+    if (normalised === "too_long") {
+      throw new ApiError("payload_too_large", `The email address is longer than ${ENQUIRY_LIMITS.email} characters once its domain is written in ASCII.`, {
+        field: located.email!,
+        details: { maximum: ENQUIRY_LIMITS.email },
+      });
+    }
     if (normalised === "invalid") {
       throw new ApiError("validation_failed", "Enter a valid email address, such as name@example.co.uk.", { field: located.email! });
     }

@@ -1,6 +1,13 @@
 import { createDatabase, findOutboundMessage } from "@plumbline/db";
+import { z } from "zod";
 import type { AppEnv, FollowUpMessage } from "../env";
 import type { Logger } from "../logger";
+
+const followUpMessageSchema = z.object({
+  kind: z.literal("outbound"),
+  outboundMessageId: z.string().min(1).max(64),
+  firmId: z.string().min(1).max(64),
+});
 
 /**
  * Consumes the follow-up queue. Each message names one outbox row, which is loaded fresh so a retried or
@@ -9,7 +16,14 @@ import type { Logger } from "../logger";
 export async function consumeFollowUps(batch: MessageBatch<FollowUpMessage>, env: AppEnv, logger: Logger): Promise<void> {
   const db = createDatabase(env.DB);
   for (const message of batch.messages) {
-    const body = message.body;
+    const parsed = followUpMessageSchema.safeParse(message.body);
+    if (!parsed.success) {
+      // A body of the wrong shape can never succeed, so retrying it would only delay the dead-letter record.
+      logger.error("follow_up.malformed_message", parsed.error, { messageId: message.id });
+      message.ack();
+      continue;
+    }
+    const body = parsed.data;
     try {
       const row = await findOutboundMessage(db, body.firmId, body.outboundMessageId);
       if (!row) {

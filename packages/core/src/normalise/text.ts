@@ -28,8 +28,14 @@ const LINE_BREAKS_AND_TABS = /[\t\n\u000B\u000C\r\u0085\u2028\u2029]+/g;
  * scripts such as Persian need the zero-width non-joiner.
  */
 export function cleanSingleLine(value: string): string {
-  return cleanFreeText(value.replace(LINE_BREAKS_AND_TABS, " "));
+  return cleanFreeText(value.replace(LINE_BREAKS_AND_TABS, " ").replace(BIDI_OVERRIDES, ""));
 }
+
+/**
+ * Bidirectional embeddings, overrides and isolates (U+202A to U+202E, U+2066 to U+2069). In a one-line value they
+ * can make a name display as other text; the marks LRM and RLM, which right-to-left names may need, are kept.
+ */
+const BIDI_OVERRIDES = /[\u202A-\u202E\u2066-\u2069]/g;
 
 /** Removes every control and invisible formatting character, for values that are identifiers. */
 export function stripInvisible(value: string): string {

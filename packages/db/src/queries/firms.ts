@@ -15,9 +15,13 @@ export async function findFirm(db: Database, firmId: string): Promise<Firm | nul
 export async function findActiveApiKeyByHash(db: Database, keyHash: string) {
   return (
     (await db
-      .select({ id: apiKeys.id, firmId: apiKeys.firmId, prefix: apiKeys.prefix })
+      .select({ id: apiKeys.id, firmId: apiKeys.firmId, prefix: apiKeys.prefix, lastUsedAt: apiKeys.lastUsedAt })
       .from(apiKeys)
       .where(and(eq(apiKeys.keyHash, keyHash), isNull(apiKeys.revokedAt)))
       .get()) ?? null
   );
+}
+
+export async function touchApiKey(db: Database, firmId: string, apiKeyId: string, at: Date): Promise<void> {
+  await db.update(apiKeys).set({ lastUsedAt: at }).where(and(eq(apiKeys.firmId, firmId), eq(apiKeys.id, apiKeyId)));
 }

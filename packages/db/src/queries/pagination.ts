@@ -16,7 +16,7 @@ export function decodeCursor(value: string): Cursor | null {
   } catch {
     return null;
   }
-  const match = /^(\d{1,15}):([a-z0-9_]{1,64})$/.exec(text);
+  const match = /^(\d{1,15}):([A-Za-z0-9_-]{1,64})$/.exec(text);
   if (!match) return null;
   return { createdAt: Number(match[1]), id: match[2]! };
 }

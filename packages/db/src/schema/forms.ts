@@ -23,7 +23,7 @@ export const forms = sqliteTable(
     name: text("name").notNull(),
     /**
      * Origins allowed to submit from a browser, such as `https://www.firm.example`. A `*` may stand for the port
-     * (`http://localhost:*`) or for one leading subdomain label (`https://*.firm.example`).
+     * (`http://localhost:*`) or for any subdomain (`https://*.firm.example`, not matching `https://firm.example` itself).
      */
     allowedOrigins: json<string[]>("allowed_origins").notNull(),
     fields: json<FormField[]>("fields").notNull(),

@@ -1,6 +1,8 @@
 /**
  * An outside service failed. `retryable` says whether trying again later can help: true for timeouts, network
- * errors, 429 and 5xx; false for rejected credentials or requests.
+ * errors, 429 and 5xx; false for rejected credentials or requests. `needsAttention` marks failures that no
+ * message can get past until a person fixes the integration (revoked key, deleted or archived channel), as
+ * opposed to a problem with one message (a suppressed recipient).
  */
 export class ProviderError extends Error {
   override name = "ProviderError";
@@ -8,13 +10,25 @@ export class ProviderError extends Error {
   constructor(
     readonly provider: string,
     message: string,
-    readonly options: { retryable: boolean; status?: number; retryAfterSeconds?: number; cause?: unknown },
+    readonly options: {
+      retryable: boolean;
+      needsAttention?: boolean;
+      status?: number;
+      retryAfterSeconds?: number;
+      /** The provider's own error code or text, such as Postmark's ErrorCode or Slack's `channel_not_found`. */
+      providerCode?: string;
+      cause?: unknown;
+    },
   ) {
     super(message, { cause: options.cause });
   }
 
   get retryable(): boolean {
     return this.options.retryable;
+  }
+
+  get needsAttention(): boolean {
+    return this.options.needsAttention ?? false;
   }
 }
 
