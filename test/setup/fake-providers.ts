@@ -1,49 +1,37 @@
-import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
+import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import type { TestProject } from "vitest/node";
+import { FAKES } from "../fakes/index";
+import { readBody, sendJson, type RecordedRequest } from "../fakes/http";
 
 /**
  * Local stand-ins for outside services, speaking their documented HTTP contracts on 127.0.0.1. Behaviour is
- * chosen by the input, the way the providers' own test keys work, so tests need no shared state.
+ * chosen by the input (a token, a path segment), the way the providers' own test keys work, so tests share no
+ * state. Every request is recorded; `GET /__requests?path=<prefix>` returns the recorded ones whose path starts
+ * with the prefix, so a test can check what was sent.
  */
-
-async function readBody(request: IncomingMessage): Promise<string> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of request) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks).toString("utf8");
-}
-
-function sendJson(response: ServerResponse, status: number, body: unknown) {
-  response.writeHead(status, { "content-type": "application/json" });
-  response.end(JSON.stringify(body));
-}
-
-/**
- * Turnstile siteverify. The secrets mirror Cloudflare's published test secrets: `1x…AA` passes, `2x…AA` fails,
- * `3x…AA` reports a spent token. `5x…` answers 503 and `tx…` never answers in time, to exercise outages.
- */
-async function siteverify(request: IncomingMessage, response: ServerResponse) {
-  const form = new URLSearchParams(await readBody(request));
-  const secret = form.get("secret") ?? "";
-  const token = form.get("response") ?? "";
-
-  if (secret.startsWith("5x")) return sendJson(response, 503, { success: false });
-  if (secret.startsWith("tx")) return; // Left open: the caller's timeout must end the wait.
-  if (!token) return sendJson(response, 200, { success: false, "error-codes": ["missing-input-response"] });
-  if (secret.startsWith("1x")) {
-    return sendJson(response, 200, { success: true, "error-codes": [], hostname: "localhost", challenge_ts: new Date().toISOString() });
-  }
-  if (secret.startsWith("3x")) return sendJson(response, 200, { success: false, "error-codes": ["timeout-or-duplicate"] });
-  return sendJson(response, 200, { success: false, "error-codes": ["invalid-input-response"] });
-}
-
 export default async function setup(project: TestProject) {
-  const server = createServer((request, response) => {
-    if (request.method === "POST" && request.url === "/turnstile/v0/siteverify") {
-      void siteverify(request, response);
-      return;
+  const recorded: RecordedRequest[] = [];
+
+  const server = createServer(async (request, response) => {
+    const url = new URL(request.url ?? "/", "http://127.0.0.1");
+    if (request.method === "GET" && url.pathname === "/__requests") {
+      const prefix = url.searchParams.get("path") ?? "/";
+      return sendJson(response, 200, recorded.filter((entry) => entry.path.startsWith(prefix)));
     }
-    sendJson(response, 404, { error: "no fake for this path" });
+
+    const entry: RecordedRequest = {
+      method: request.method ?? "GET",
+      path: url.pathname + url.search,
+      headers: Object.fromEntries(Object.entries(request.headers).map(([name, value]) => [name, String(value)])),
+      body: await readBody(request),
+      receivedAt: Date.now(),
+    };
+    recorded.push(entry);
+
+    const fake = FAKES.find((candidate) => candidate.matches(entry.method, url.pathname));
+    if (!fake) return sendJson(response, 404, { error: `no fake serves ${entry.method} ${url.pathname}` });
+    await fake.handle(entry, response);
   });
 
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));

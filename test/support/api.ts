@@ -39,3 +39,22 @@ export async function errorOf(response: Response): Promise<{ code: string; messa
   const body = (await response.json()) as { error: { code: string; message: string; field?: string; requestId: string } };
   return body.error;
 }
+
+/** A request one of the local fakes received. */
+export interface FakeRequest {
+  method: string;
+  path: string;
+  headers: Record<string, string>;
+  body: string;
+}
+
+/** Returns the requests the local fakes received on paths starting with `pathPrefix`, oldest first. */
+export async function fakeRequests(pathPrefix: string): Promise<FakeRequest[]> {
+  const response = await fetch(`${inject("fakeProvidersUrl")}/__requests?path=${encodeURIComponent(pathPrefix)}`);
+  return (await response.json()) as FakeRequest[];
+}
+
+/** The base URL of the local fakes, for pointing an integration's base URL or webhook URL at them. */
+export function fakeBaseUrl(): string {
+  return inject("fakeProvidersUrl");
+}

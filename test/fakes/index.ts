@@ -1,0 +1,5 @@
+import type { Fake } from "./http";
+import { turnstileFake } from "./turnstile";
+
+/** Every fake the test server serves; each claims its own paths. */
+export const FAKES: Fake[] = [turnstileFake];
