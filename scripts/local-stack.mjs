@@ -18,6 +18,8 @@ const childEnv = (extra = {}) => ({
   ...process.env,
   PATH: `${dirname(process.execPath)}:${join(ROOT, "node_modules", ".bin")}:${process.env.PATH ?? ""}`,
   WRANGLER_SEND_METRICS: "false",
+  // Without this, wrangler dev fetches a Request.cf sample from Cloudflare at start-up.
+  CLOUDFLARE_CF_FETCH_ENABLED: "false",
   ...extra,
 });
 

@@ -24,18 +24,20 @@ INSERT INTO forms (id, firm_id, key, name, allowed_origins, fields, service_line
                    success_message, honeypot_field, turnstile_site_key, turnstile_secret_encrypted,
                    client_rate_limit_per_hour, form_rate_limit_per_hour, archived_at, created_at, updated_at)
 VALUES ('form_demo', 'firm_demo', 'demo', 'Website contact form',
-        '["http://localhost:*","http://127.0.0.1:*"]',
+        '["http://localhost:*","http://127.0.0.1:*","http://[::1]:*"]',
         '[{"name":"name","label":"Full name","type":"text","required":true,"autocomplete":"name"},
           {"name":"email","label":"Email address","type":"email","required":false,"autocomplete":"email"},
           {"name":"phone","label":"Phone number","type":"tel","required":false,"autocomplete":"tel"},
           {"name":"service","label":"How can we help?","type":"select","required":false,"options":[
-            {"value":"family","label":"Family law"},{"value":"conveyancing","label":"Buying or selling a home"},
-            {"value":"employment","label":"Employment"},{"value":"wills-probate","label":"Wills and probate"}]},
+            {"value":"family","label":"Family law"},{"value":"conveyancing","label":"Conveyancing"},
+            {"value":"employment","label":"Employment law"},{"value":"wills-probate","label":"Wills and probate"}]},
           {"name":"message","label":"Your message","type":"textarea","required":false}]',
         '{"field":"service","values":{"family":"Family","conveyancing":"Property","employment":"Employment","wills-probate":"Private client"},"fallback":"General"}',
-        NULL, 'Send enquiry', 'Thank you. One of our solicitors will be in touch within two working hours.',
-        'website', NULL, NULL, 30, 1000, NULL, unixepoch('now') * 1000, unixepoch('now') * 1000)
+        NULL, 'Send enquiry', 'Thank you. A solicitor will reply within two working hours.',
+        '_pl_hp', NULL, NULL, 200, 2000, NULL, unixepoch('now') * 1000, unixepoch('now') * 1000)
 ON CONFLICT (id) DO UPDATE SET allowed_origins = excluded.allowed_origins, fields = excluded.fields,
+  honeypot_field = excluded.honeypot_field, client_rate_limit_per_hour = excluded.client_rate_limit_per_hour,
+  form_rate_limit_per_hour = excluded.form_rate_limit_per_hour,
   service_lines = excluded.service_lines, success_message = excluded.success_message, updated_at = excluded.updated_at;
 
 INSERT INTO api_keys (id, firm_id, name, prefix, key_hash, created_at, last_used_at, revoked_at)

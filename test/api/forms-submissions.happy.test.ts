@@ -96,8 +96,8 @@ describe("enquiry submission, accepted", () => {
 
   it("phone-only enquiries share a contact by number", async () => {
     const [firm] = await seedTwoFirms();
-    await submitJson(firm.formKey, { submissionId: "phone-share-1", fields: { name: "Pat", phone: "07700 900123" } });
-    await submitJson(firm.formKey, { submissionId: "phone-share-2", fields: { name: "Pat", phone: "+44 7700 900123" } });
+    await submitJson(firm.formKey, { submissionId: "phone-share-1", fields: { name: "Pat", phone: "07911 123123" } });
+    await submitJson(firm.formKey, { submissionId: "phone-share-2", fields: { name: "Pat", phone: "+44 7911 123123" } });
     expect(await contactsOf(firm.firmId)).toHaveLength(1);
     expect(await opportunitiesOf(firm.firmId)).toHaveLength(2);
   });
@@ -116,10 +116,10 @@ describe("enquiry submission, accepted", () => {
   it("fills blanks on an existing contact without overwriting", async () => {
     const [firm] = await seedTwoFirms();
     await submitJson(firm.formKey, { submissionId: "fill-blank-1", fields: { name: "Sam Lee", email: "sam@example.com" } });
-    await submitJson(firm.formKey, { submissionId: "fill-blank-2", fields: { name: "Samuel Lee", email: "SAM@example.com", phone: "07700 900456" } });
+    await submitJson(firm.formKey, { submissionId: "fill-blank-2", fields: { name: "Samuel Lee", email: "SAM@example.com", phone: "07911 123456" } });
     const [contact] = await contactsOf(firm.firmId);
     expect(contact?.name).toBe("Sam Lee");
-    expect(contact?.phoneE164).toBe("+447700900456");
+    expect(contact?.phoneE164).toBe("+447911123456");
   });
 
   it("reads common field names of other form builders", async () => {

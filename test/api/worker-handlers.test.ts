@@ -258,7 +258,7 @@ describe("owed messages after an enquiry", () => {
 
   it("phone-only acknowledgement is skipped", async () => {
     const [firm] = await seedTwoFirms();
-    await submitJson(firm.formKey, { fields: { name: "Phone Only", phone: "07700 900123" } });
+    await submitJson(firm.formKey, { fields: { name: "Phone Only", phone: "07911 123123" } });
 
     const acknowledgement = (await messagesOf(firm.firmId)).find((message) => message.kind === "acknowledgement_email");
 
@@ -269,7 +269,7 @@ describe("owed messages after an enquiry", () => {
 
   it("phone-only alert is still queued", async () => {
     const [firm] = await seedTwoFirms();
-    await submitJson(firm.formKey, { fields: { name: "Phone Alert", phone: "07700 900124" } });
+    await submitJson(firm.formKey, { fields: { name: "Phone Alert", phone: "07911 123124" } });
 
     const alert = (await messagesOf(firm.firmId)).find((message) => message.kind === "partner_alert");
 
@@ -298,15 +298,18 @@ describe("follow-up queue consumer", () => {
     expect(result.retryBatch.retry).toBe(false);
   });
 
-  it("existing row is logged as received", async () => {
+  it("existing row ends up sent", async () => {
     const [firm] = await seedTwoFirms();
     await submitJson(firm.formKey, { fields: { name: "Consumer Log", email: "consumer.log@example.com" } });
     const [row] = await messagesOf(firm.firmId);
-    const info = vi.spyOn(console, "log");
 
+    // The test runtime's own consumer may get there first; either way the row is sent exactly once.
     await runQueue(FOLLOW_UP_QUEUE, [followUp("delivery-2", { kind: "outbound", outboundMessageId: row!.id, firmId: firm.firmId })]);
 
-    expect(loggedEvents(info)).toContainEqual(expect.objectContaining({ event: "follow_up.received", outboundMessageId: row!.id }));
+    const after = (await messagesOf(firm.firmId)).find((message) => message.id === row!.id);
+    expect(after?.status).toBe("sent");
+    expect(after?.provider).toBe("local");
+    expect(after?.attempts).toBe(1);
   });
 
   it("missing row is acked", async () => {
@@ -321,22 +324,26 @@ describe("follow-up queue consumer", () => {
   it("missing row is logged as missing", async () => {
     const [firm] = await seedTwoFirms();
     const warn = vi.spyOn(console, "warn");
+    const info = vi.spyOn(console, "log");
 
     await runQueue(FOLLOW_UP_QUEUE, [followUp("delivery-4", { kind: "outbound", outboundMessageId: "msg_doesnotexist", firmId: firm.firmId })]);
 
-    expect(loggedEvents(warn)).toContainEqual(expect.objectContaining({ event: "follow_up.message_missing", outboundMessageId: "msg_doesnotexist" }));
+    expect(loggedEvents(warn).length + loggedEvents(info).length).toBeGreaterThan(0);
+    expect(loggedEvents(info)).toContainEqual(expect.objectContaining({ event: "follow_up.nothing_to_claim", outboundMessageId: "msg_doesnotexist" }));
   });
 
   it("other firm's row counts as missing", async () => {
     const [firm, other] = await seedTwoFirms();
     await submitJson(firm.formKey, { fields: { name: "Cross Queue", email: "cross.queue@example.com" } });
     const [row] = await messagesOf(firm.firmId);
-    const warn = vi.spyOn(console, "warn");
+    const info = vi.spyOn(console, "log");
 
     const result = await runQueue(FOLLOW_UP_QUEUE, [followUp("delivery-5", { kind: "outbound", outboundMessageId: row!.id, firmId: other.firmId })]);
 
     expect(result.explicitAcks).toEqual(["delivery-5"]);
-    expect(loggedEvents(warn)).toContainEqual(expect.objectContaining({ event: "follow_up.message_missing", outboundMessageId: row!.id }));
+    expect(loggedEvents(info)).toContainEqual(
+      expect.objectContaining({ event: "follow_up.nothing_to_claim", outboundMessageId: row!.id, firmId: other.firmId }),
+    );
   });
 
   it("every message in a batch is acked", async () => {
@@ -428,7 +435,7 @@ describe("dead-letter queue consumer", () => {
     );
   });
 
-  it("acks without reading D1", async () => {
+  it("retries when D1 cannot record it", async () => {
     const [firm] = await seedTwoFirms();
     vi.spyOn(console, "error").mockImplementation(() => {});
 
@@ -438,7 +445,20 @@ describe("dead-letter queue consumer", () => {
       testEnv({ DB: failingDatabase() }),
     );
 
-    expect(result.explicitAcks).toEqual(["dead-4"]);
+    expect(result.explicitAcks).toEqual([]);
+    expect(result.retryMessages.map((retry) => retry.msgId)).toEqual(["dead-4"]);
+  });
+
+  it("marks the row failed", async () => {
+    const [firm] = await seedTwoFirms();
+    vi.spyOn(console, "error").mockImplementation(() => {});
+    const id = await insertOutboundMessage(firm, { createdAt: new Date(), queuedAt: new Date() });
+
+    await runQueue(DEAD_LETTER_QUEUE, [followUp("dead-5", { kind: "outbound", outboundMessageId: id, firmId: firm.firmId }, 9)]);
+
+    const row = (await messagesOf(firm.firmId)).find((message) => message.id === id);
+    expect(row?.status).toBe("failed");
+    expect(row?.statusReason).toBe("retries exhausted");
   });
 });
 

@@ -104,14 +104,14 @@ describe("demo website enquiry", () => {
     const page = await environment.browser.newPage();
     await page.goto(`${environment.demoUrl}/contact.html`);
     await page.fill('input[name="name"]', "Phone Only");
-    await page.fill('input[name="phone"]', "07700 900987");
+    await page.fill('input[name="phone"]', "07911 123987");
     await page.selectOption('select[name="service"]', "family");
     await page.fill('textarea[name="message"]', "Please ring me after six.");
     await page.click('button[type="submit"]');
     await page.locator("[data-plumbline-status]").filter({ hasText: "Your reference is" }).waitFor({ timeout: 15_000 });
 
     const contacts = await environment.api("/v1/contacts?limit=100");
-    const contact = contacts.data.find((candidate) => candidate.phoneE164 === "+447700900987");
+    const contact = contacts.data.find((candidate) => candidate.phoneE164 === "+447911123987");
     assert.ok(contact, "the phone-only contact exists");
     assert.equal(contact.email, null);
     await page.close();

@@ -136,12 +136,12 @@ describe("normaliseEmail, rejected addresses", () => {
 describe("normalisePhone", () => {
   const cases = [
     { name: "GB landline", raw: "020 7946 0000", region: "GB", e164: "+442079460000" },
-    { name: "GB mobile", raw: "07700 900123", region: "GB", e164: "+447700900123" },
-    { name: "GB mobile without spaces", raw: "07700900123", region: "GB", e164: "+447700900123" },
+    { name: "GB mobile", raw: "07911 123123", region: "GB", e164: "+447911123123" },
+    { name: "GB mobile without spaces", raw: "07911123123", region: "GB", e164: "+447911123123" },
     // libphonenumber drops the bracketed trunk prefix that UK numbers are often written with.
     { name: "country code with (0)", raw: "+44 (0)20 7946 0000", region: "GB", e164: "+442079460000" },
     { name: "00 international prefix", raw: "0044 20 7946 0000", region: "GB", e164: "+442079460000" },
-    { name: "plus form", raw: "+44 7700 900123", region: "GB", e164: "+447700900123" },
+    { name: "plus form", raw: "+44 7911 123123", region: "GB", e164: "+447911123123" },
     { name: "dashes and dots", raw: "020-7946.0000", region: "GB", e164: "+442079460000" },
     { name: "full-width digits", raw: "０２０ ７９４６ ００００", region: "GB", e164: "+442079460000" },
     { name: "zero-width space inside", raw: "020\u200B7946\u200B0000", region: "GB", e164: "+442079460000" },

@@ -29,7 +29,23 @@ type ForeignKey = { table: string; from: string; to: string };
 const TABLES_WITHOUT_FIRM = ["agencies", "agency_memberships", "users", "firms", "rate_limit_counters"];
 /** Provider webhooks are stored before they are matched to a firm, so firm_id starts out null. */
 const TABLES_WITH_NULLABLE_FIRM = ["webhook_events"];
-const FIRM_TABLES = ["activities", "api_keys", "contacts", "forms", "memberships", "opportunities", "outbound_messages", "submissions", "tasks"];
+const FIRM_TABLES = [
+  "activities",
+  "api_keys",
+  "contacts",
+  "email_suppressions",
+  "email_templates",
+  "forms",
+  "integrations",
+  "memberships",
+  "opportunities",
+  "outbound_messages",
+  "routing_rules",
+  "submissions",
+  "tasks",
+  "team_members",
+  "teams",
+];
 
 // Identifiers cannot be bound, so a PRAGMA argument must look like a plain table or index name before it goes into the SQL.
 const IDENTIFIER = /^[a-z_][a-z0-9_]*$/;

@@ -34,7 +34,9 @@ export default async function setup(project: TestProject) {
     await fake.handle(entry, response);
   });
 
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  // vitest.config.ts chose the port, because the Worker's bindings name the fakes' URL before this runs.
+  const wantedPort = Number(process.env.PLUMBLINE_FAKE_PORT ?? 0);
+  await new Promise<void>((resolve) => server.listen(wantedPort, "127.0.0.1", resolve));
   const { port } = server.address() as AddressInfo;
   project.provide("fakeProvidersUrl", `http://127.0.0.1:${port}`);
 

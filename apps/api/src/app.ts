@@ -10,6 +10,10 @@ import { registerCreateSubmission } from "./routes/v1_forms_submissions_create";
 import { registerGetOpportunity } from "./routes/v1_opportunities_get";
 import { registerListOpportunities } from "./routes/v1_opportunities_list";
 import { registerSubmissionRoutes } from "./routes/v1_submissions";
+import { registerDevOutbox } from "./routes/dev_outbox";
+import { registerIntegrationRoutes } from "./routes/v1_integrations";
+import { registerOutboundMessageRoutes } from "./routes/v1_outbound_messages";
+import { registerTaskRoutes } from "./routes/v1_tasks";
 
 export function createApp() {
   const app = new Hono<HonoEnv>();
@@ -23,6 +27,10 @@ export function createApp() {
   registerListOpportunities(app);
   registerGetOpportunity(app);
   registerSubmissionRoutes(app);
+  registerTaskRoutes(app);
+  registerOutboundMessageRoutes(app);
+  registerIntegrationRoutes(app);
+  registerDevOutbox(app);
 
   app.notFound((c) => {
     throw new ApiError("not_found", `No route for ${c.req.method} ${new URL(c.req.url).pathname}.`);

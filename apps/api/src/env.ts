@@ -27,6 +27,24 @@ const envSchema = z.object({
   CLIENT_HASH_KEY: z.string({ message: "CLIENT_HASH_KEY secret is missing" }).min(16, "CLIENT_HASH_KEY must be at least 16 characters"),
   TURNSTILE_VERIFY_URL: z.url({ message: "TURNSTILE_VERIFY_URL must be a URL" }),
   DASHBOARD_URL: z.url({ message: "DASHBOARD_URL must be a URL" }),
+  /** Domain of the per-opportunity Reply-To capture addresses, routed to this Worker's email handler. */
+  INBOUND_EMAIL_DOMAIN: z.string({ message: "INBOUND_EMAIL_DOMAIN is missing" }).regex(/^[a-z0-9.-]+\.[a-z]{2,}$/i, "INBOUND_EMAIL_DOMAIN must be a domain name"),
+  /** Right-hand side of the Message-IDs Plumbline gives its emails. */
+  /** Optional JSON map of provider name to API origin, for pointing adapters at local fakes. */
+  PROVIDER_BASE_URLS: z
+    .string()
+    .refine((value) => {
+      try {
+        const parsed: unknown = JSON.parse(value);
+        return typeof parsed === "object" && parsed !== null && Object.values(parsed).every((url) => typeof url === "string" && URL.canParse(url));
+      } catch {
+        return false;
+      }
+    }, "PROVIDER_BASE_URLS must be a JSON object of provider names to URLs")
+    .optional(),
+  /** Optional comma-separated hosts allowed for chat webhooks beyond the providers' own, for local fakes. */
+  CHAT_EXTRA_HOSTS: z.string().optional(),
+  MESSAGE_ID_DOMAIN: z.string({ message: "MESSAGE_ID_DOMAIN is missing" }).regex(/^[a-z0-9.-]+\.[a-z]{2,}$/i, "MESSAGE_ID_DOMAIN must be a domain name"),
 });
 
 export type AppEnv = {
@@ -37,6 +55,10 @@ export type AppEnv = {
   CLIENT_HASH_KEY: string;
   TURNSTILE_VERIFY_URL: string;
   DASHBOARD_URL: string;
+  INBOUND_EMAIL_DOMAIN: string;
+  MESSAGE_ID_DOMAIN: string;
+  PROVIDER_BASE_URLS?: string;
+  CHAT_EXTRA_HOSTS?: string;
 };
 
 function base64ByteLength(value: string): number {

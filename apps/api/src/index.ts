@@ -14,7 +14,7 @@ export default {
     void ctx;
     const logger = createLogger({ queue: batch.queue });
     const appEnv = parseEnv(env);
-    if (batch.queue === DEAD_LETTER_QUEUE) await consumeDeadLetters(batch, logger);
+    if (batch.queue === DEAD_LETTER_QUEUE) await consumeDeadLetters(batch, appEnv, logger);
     else await consumeFollowUps(batch, appEnv, logger);
   },
 

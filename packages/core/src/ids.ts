@@ -26,8 +26,21 @@ export function newId(prefix: string, now: number = Date.now()): string {
   return `${prefix}_${timeBase32(now)}${randomBase32(16)}`.toLowerCase();
 }
 
+/**
+ * Reference characters: digits and consonants only, so a random reference cannot spell a word a firm would not
+ * want to show a client. Without I, L, O and U it also reads aloud without confusion. 30 symbols, 8 of them:
+ * about 6.6 × 10^11 references.
+ */
+const REFERENCE_ALPHABET = "0123456789BCDFGHJKMNPQRSTVWXYZ";
+
 /** Creates a short enquiry reference such as `ENQ-7K2M-9QXD` for prospects and staff to quote. */
 export function newReference(): string {
-  const value = randomBase32(8);
+  let value = "";
+  while (value.length < 8) {
+    for (const byte of crypto.getRandomValues(new Uint8Array(8))) {
+      // Bytes from 240 up are dropped: 240 is the largest multiple of 30 below 256, so every character is equally likely.
+      if (byte < 240 && value.length < 8) value += REFERENCE_ALPHABET[byte % 30];
+    }
+  }
   return `ENQ-${value.slice(0, 4)}-${value.slice(4)}`;
 }

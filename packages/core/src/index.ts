@@ -8,3 +8,6 @@ export * from "./normalise/email";
 export * from "./normalise/phone";
 export * from "./pipeline/stages";
 export * from "./ids";
+export * from "./routing/route";
+export * from "./templates/render";
+export * from "./working-time";

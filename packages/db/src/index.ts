@@ -8,3 +8,6 @@ export * from "./queries/enquiries";
 export * from "./queries/rate-limits";
 export * from "./queries/read";
 export * from "./queries/outbox";
+export * from "./queries/routing";
+export * from "./queries/follow-up";
+export * from "./queries/tasks";

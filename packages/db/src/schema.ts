@@ -6,3 +6,4 @@ export * from "./schema/activities";
 export * from "./schema/tasks";
 export * from "./schema/outbox";
 export * from "./schema/webhook-events";
+export * from "./schema/integrations";

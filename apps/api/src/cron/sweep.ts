@@ -1,5 +1,6 @@
 import { createDatabase, deleteCountersBefore, findUnqueuedMessages, markMessagesQueued, type Database } from "@plumbline/db";
 import type { AppEnv } from "../env";
+import { runReminderSweep } from "./reminders";
 import type { Logger } from "../logger";
 
 /** Owed messages written at least this long ago without reaching the queue are queued again by the cron. */
@@ -8,12 +9,16 @@ const REQUEUE_AFTER_MS = 2 * 60 * 1000;
 const REQUEUE_BATCH = 100;
 const DAY_MS = 24 * 60 * 60 * 1000;
 
-/** The once-a-minute sweep: re-queues follow-ups that never reached the queue and drops old rate-limit windows. */
+/**
+ * The once-a-minute sweep: re-queues follow-ups that never reached the queue or got stuck, sends task reminders
+ * and escalations, and drops old rate-limit windows.
+ */
 export async function runSweep(env: AppEnv, logger: Logger, now: Date): Promise<void> {
   const db = createDatabase(env.DB);
   // Each step logs its own failure and the next still runs, so one broken step cannot stall the others.
   const steps: Array<[string, () => Promise<void>]> = [
     ["requeue_unqueued", () => requeueUnqueued(env, db, logger, now)],
+    ["task_reminders", () => runReminderSweep(env, db, logger, now)],
     ["delete_rate_limit_windows", () => deleteCountersBefore(db, new Date(now.getTime() - DAY_MS))],
   ];
 

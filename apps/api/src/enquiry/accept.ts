@@ -12,6 +12,7 @@ import {
 } from "@plumbline/db";
 import type { Services } from "../context";
 import { resolveAttribution } from "./attribution";
+import { planFollowUp, type FollowUpPlan } from "../follow-up/plan";
 import type { Enquiry } from "./interpret";
 
 export interface AcceptInput {
@@ -48,7 +49,8 @@ export async function acceptEnquiry(services: Services, input: AcceptInput): Pro
     channelRules: firm.channelRules,
   });
   const opportunityId = newId("opp", now.getTime());
-  const messages = owedMessages(enquiry, opportunityId, now);
+  const plan = await planFollowUp(services.db, services.logger, firm, enquiry.serviceLine, now);
+  const messages = owedMessages(enquiry, opportunityId, plan, now);
 
   const recorded = await recordEnquiry(services.db, {
     firmId: firm.id,
@@ -64,6 +66,8 @@ export async function acceptEnquiry(services: Services, input: AcceptInput): Pro
     opportunity: {
       id: opportunityId,
       stage: "new",
+      ownerUserId: plan.ownerUserId,
+      replyToken: newReplyToken(),
       serviceLine: enquiry.serviceLine,
       currency: firm.currency,
       channel: attribution.channel,
@@ -83,16 +87,26 @@ export async function acceptEnquiry(services: Services, input: AcceptInput): Pro
         formKey: form.key,
         formName: form.name,
         answers: enquiry.answers,
+        message: enquiry.message,
         serviceLine: enquiry.serviceLine,
         channel: attribution.channel,
         channelReason: attribution.stored.firstTouchReason,
         pageUrl: input.pageUrl,
+        ownerUserId: plan.ownerUserId,
+        routedBy: plan.routedBy,
+        teamId: plan.teamId,
         ...(input.release
           ? { releasedFromQuarantine: input.release.quarantineReason, releasedBy: input.release.releasedBy }
           : {}),
       },
     },
     messages,
+    task: {
+      id: newId("task", now.getTime()),
+      title: `Respond to enquiry ${submission.reference}`,
+      assigneeUserId: plan.ownerUserId,
+      dueAt: plan.dueAt,
+    },
     now,
     ...(input.release ? { releasedSubmissionId: input.release.submissionId } : {}),
   });
@@ -122,13 +136,23 @@ export async function storeOnce(
   }
 }
 
+/**
+ * Creates the secret in an opportunity's Reply-To capture address (`reply+<token>@…`): 20 random base32
+ * characters, 100 bits, so addresses cannot be guessed to file mail on another opportunity.
+ */
+function newReplyToken(): string {
+  const alphabet = "abcdefghijklmnopqrstuvwxyz234567";
+  return [...crypto.getRandomValues(new Uint8Array(20))].map((byte) => alphabet[byte & 31]).join("");
+}
+
 /** The follow-ups an enquiry is owed, written with it. Phone-only enquiries get no email, recorded as such. */
-function owedMessages(enquiry: Enquiry, opportunityId: string, now: Date): OwedMessage[] {
+function owedMessages(enquiry: Enquiry, opportunityId: string, plan: FollowUpPlan, now: Date): OwedMessage[] {
   return [
     {
       id: newId("msg", now.getTime()),
       kind: "acknowledgement_email",
       channel: "email",
+      integrationId: null,
       status: enquiry.email ? "pending" : "skipped",
       statusReason: enquiry.email ? null : "no address",
       recipient: enquiry.email?.key ?? null,
@@ -138,6 +162,7 @@ function owedMessages(enquiry: Enquiry, opportunityId: string, now: Date): OwedM
       id: newId("msg", now.getTime()),
       kind: "partner_alert",
       channel: "chat",
+      integrationId: plan.chatIntegrationId,
       status: "pending",
       statusReason: null,
       recipient: null,

@@ -83,8 +83,12 @@ function locateStandardFields(names: string[], formFields: FormField[]): Partial
   return located;
 }
 
-function tooLarge(field: string, maximum: number): ApiError {
-  return new ApiError("payload_too_large", `${field} is longer than ${maximum} characters.`, { field, details: { maximum } });
+function tooLarge(field: string, maximum: number, label?: string): ApiError {
+  const what = label ?? field;
+  return new ApiError("payload_too_large", `${what} is too long: keep it to ${maximum.toLocaleString("en-GB")} characters.`, {
+    field,
+    details: { maximum },
+  });
 }
 
 /**
@@ -120,7 +124,7 @@ export function interpretSubmission(body: SubmissionBody, form: FormSettingsForE
     const standard = (Object.keys(located) as StandardField[]).find((key) => located[key] === name);
     const cap = standard ? FIELD_CAPS[standard] : ENQUIRY_LIMITS.otherField;
     const cleaned = standard === "message" || !standardFieldNames.has(name) ? cleanFreeText(value) : cleanSingleLine(value);
-    if (codePointLength(cleaned) > cap) throw tooLarge(name, cap);
+    if (codePointLength(cleaned) > cap) throw tooLarge(name, cap, form.fields.find((field) => field.name === name)?.label);
     if (cleaned !== "") answers[name] = cleaned;
   }
 
@@ -129,13 +133,16 @@ export function interpretSubmission(body: SubmissionBody, form: FormSettingsForE
     return name ? (answers[name] ?? null) : null;
   };
 
-  for (const field of form.fields) {
-    if (field.required && !answers[field.name]) {
-      throw new ApiError("validation_failed", `${field.label} is required.`, { field: field.name });
-    }
-  }
-
   const name = answer("name") ?? ([answer("firstName"), answer("lastName")].filter(Boolean).join(" ") || null);
+
+  // A required standard field is satisfied by the same answer under another common name: a site's own form may
+  // send `first_name` and `last_name` for a form whose settings call the field `name`.
+  for (const field of form.fields) {
+    if (!field.required || answers[field.name]) continue;
+    const role = roleOf(field);
+    const answeredElsewhere = role === "name" ? name !== null : role !== null && answer(role) !== null;
+    if (!answeredElsewhere) throw new ApiError("validation_failed", `${field.label} is required.`, { field: field.name });
+  }
   const emailText = answer("email");
   const phoneText = answer("phone");
 
@@ -178,6 +185,14 @@ export function interpretSubmission(body: SubmissionBody, form: FormSettingsForE
     attribution: body.attribution ?? {},
     pageUrl: body.pageUrl ?? null,
   };
+}
+
+/** The standard answer a form field stands for, by its type or its name, or null for a custom field. */
+function roleOf(field: FormField): StandardField | null {
+  if (field.type === "email") return "email";
+  if (field.type === "tel") return "phone";
+  const key = aliasKey(field.name);
+  return (Object.keys(FIELD_ALIASES) as StandardField[]).find((standard) => FIELD_ALIASES[standard].includes(key)) ?? null;
 }
 
 function pickServiceLine(answers: Record<string, string>, mapping: ServiceLineMapping): string | null {

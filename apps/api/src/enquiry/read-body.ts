@@ -42,7 +42,7 @@ async function readCappedBytes(request: Request): Promise<Uint8Array> {
 }
 
 function bodyTooLarge(): ApiError {
-  return new ApiError("payload_too_large", `The submission is larger than ${ENQUIRY_LIMITS.maxBodyBytes} bytes.`, {
+  return new ApiError("payload_too_large", `The enquiry is too large to send (over ${ENQUIRY_LIMITS.maxBodyBytes / 1024} KB). Shorten the message and try again.`, {
     details: { maxBytes: ENQUIRY_LIMITS.maxBodyBytes },
   });
 }

@@ -1,8 +1,6 @@
-const HTML_ESCAPES: Record<string, string> = { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" };
+import { escapeHtml } from "@plumbline/core";
 
-export function escapeHtml(value: string): string {
-  return value.replace(/[&<>"']/g, (character) => HTML_ESCAPES[character]!);
-}
+export { escapeHtml };
 
 /** Wraps content in a small en-GB page with inline styles, for the pages the API serves to browsers. */
 export function page(title: string, body: string): string {
@@ -16,6 +14,7 @@ export function page(title: string, body: string): string {
 body{font-family:system-ui,-apple-system,"Segoe UI",sans-serif;margin:0;padding:2rem 1rem;color:#1a1a1a;background:#fafaf7;line-height:1.5}
 main{max-width:36rem;margin:0 auto;background:#fff;border:1px solid #d6d6cf;border-radius:8px;padding:1.5rem 2rem}
 h1{font-size:1.5rem;margin-top:0}a{color:#0b5394}
+article{border-top:1px solid #d6d6cf;padding-top:1rem}pre{white-space:pre-wrap;font:inherit}.meta{color:#555;font-size:.9rem}
 </style>
 </head>
 <body><main>${body}</main></body>

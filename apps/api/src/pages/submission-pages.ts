@@ -1,3 +1,4 @@
+import type { ApiError } from "../errors";
 import { escapeHtml, page } from "./html";
 
 /** Only http(s) pages are offered as "go back" links, so a crafted Referer cannot become a script link. */
@@ -11,14 +12,23 @@ function safeBackLink(referer: string | undefined): string | null {
   }
 }
 
-/** The page a plain HTML form lands on when its submission was rejected, with the reason and a way back. */
-export function renderSubmissionErrorPage(message: string, referer: string | undefined): string {
+/**
+ * The page a plain HTML form lands on when its submission was rejected. Problems with what the visitor typed
+ * are shown as they are; a form that is set up wrongly (unknown key, origin not allowed) gets a plain message for
+ * the visitor, with the technical reason below for whoever maintains the site.
+ */
+export function renderSubmissionErrorPage(error: ApiError, referer: string | undefined): string {
   const back = safeBackLink(referer);
+  const setupProblem = error.code === "not_found" || error.code === "forbidden";
+  const message = setupProblem
+    ? "This form cannot take enquiries at the moment. Please contact the firm by phone or email instead."
+    : error.message;
   return page(
     "Your enquiry was not sent",
     `<h1>Your enquiry was not sent</h1>
 <p role="alert">${escapeHtml(message)}</p>
-${back ? `<p><a href="${escapeHtml(back)}">Go back to the form</a> and try again.</p>` : "<p>Go back to the form and try again.</p>"}`,
+${back ? `<p><a href="${escapeHtml(back)}">Go back to the form</a>${setupProblem ? "" : " and try again"}.</p>` : ""}
+${setupProblem ? `<p class="meta">For the website's maintainer: ${escapeHtml(error.message)}</p>` : ""}`,
   );
 }
 

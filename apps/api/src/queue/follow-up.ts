@@ -1,6 +1,7 @@
-import { createDatabase, findOutboundMessage } from "@plumbline/db";
+import { createDatabase, markMessageExhausted, recordOutcome } from "@plumbline/db";
 import { z } from "zod";
 import type { AppEnv, FollowUpMessage } from "../env";
+import { deliverOutboundMessage } from "../follow-up/deliver";
 import type { Logger } from "../logger";
 
 const followUpMessageSchema = z.object({
@@ -10,8 +11,8 @@ const followUpMessageSchema = z.object({
 });
 
 /**
- * Consumes the follow-up queue. Each message names one outbox row, which is loaded fresh so a retried or
- * duplicated message acts on the current state.
+ * Consumes the follow-up queue. Each message names one outbox row, which is claimed and loaded fresh, so a
+ * retried or duplicated queue message acts on the current state and never sends twice.
  */
 export async function consumeFollowUps(batch: MessageBatch<FollowUpMessage>, env: AppEnv, logger: Logger): Promise<void> {
   const db = createDatabase(env.DB);
@@ -24,16 +25,11 @@ export async function consumeFollowUps(batch: MessageBatch<FollowUpMessage>, env
       continue;
     }
     const body = parsed.data;
+
     try {
-      const row = await findOutboundMessage(db, body.firmId, body.outboundMessageId);
-      if (!row) {
-        logger.warn("follow_up.message_missing", { firmId: body.firmId, outboundMessageId: body.outboundMessageId });
-        message.ack();
-        continue;
-      }
-      // TODO: perform the send through the firm's mail and chat integrations; until then rows stay pending.
-      logger.info("follow_up.received", { firmId: row.firmId, outboundMessageId: row.id, kind: row.kind, attempt: message.attempts });
-      message.ack();
+      const action = await deliverOutboundMessage({ env, db, logger, now: new Date(), attempt: message.attempts }, body.firmId, body.outboundMessageId);
+      if (action.ack) message.ack();
+      else message.retry({ delaySeconds: action.delaySeconds });
     } catch (error) {
       logger.error("follow_up.failed", error, { firmId: body.firmId, outboundMessageId: body.outboundMessageId, attempt: message.attempts });
       message.retry({ delaySeconds: Math.min(2 ** message.attempts * 10, 3600) });
@@ -41,13 +37,29 @@ export async function consumeFollowUps(batch: MessageBatch<FollowUpMessage>, env
   }
 }
 
-/** Records messages that used up their retries. The outbox row itself keeps the message for a manual retry. */
-export async function consumeDeadLetters(batch: MessageBatch<FollowUpMessage>, logger: Logger): Promise<void> {
+/**
+ * Records messages whose retries ran out as failed, on the row and the timeline, so they show in the failed list
+ * and can be retried through the API. A row already finished is left alone.
+ */
+export async function consumeDeadLetters(batch: MessageBatch<FollowUpMessage>, env: AppEnv, logger: Logger): Promise<void> {
+  const db = createDatabase(env.DB);
   for (const message of batch.messages) {
-    logger.error("follow_up.dead_letter", new Error("retries exhausted"), {
-      firmId: message.body.firmId,
-      outboundMessageId: message.body.outboundMessageId,
-    });
-    message.ack();
+    const parsed = followUpMessageSchema.safeParse(message.body);
+    if (!parsed.success) {
+      logger.error("follow_up.dead_letter_malformed", parsed.error, { messageId: message.id });
+      message.ack();
+      continue;
+    }
+    const { firmId, outboundMessageId } = parsed.data;
+    try {
+      const now = new Date();
+      const row = await markMessageExhausted(db, firmId, outboundMessageId, now);
+      if (row) await recordOutcome(db, firmId, [row], { status: "failed", statusReason: "retries exhausted", lastError: row.lastError }, now);
+      logger.error("follow_up.dead_letter", new Error("retries exhausted"), { firmId, outboundMessageId, recorded: row !== null });
+      message.ack();
+    } catch (error) {
+      logger.error("follow_up.dead_letter_failed", error, { firmId, outboundMessageId });
+      message.retry({ delaySeconds: 60 });
+    }
   }
 }

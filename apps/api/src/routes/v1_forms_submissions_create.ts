@@ -23,25 +23,27 @@ export const FINGERPRINT_WINDOW_MS = 10 * 60 * 1000;
 /** `POST /v1/forms/{formKey}/submissions`: a website enquiry becomes a contact, an opportunity and its follow-ups. */
 export function registerCreateSubmission(app: Hono<HonoEnv>) {
   app.post("/v1/forms/:formKey/submissions", async (c) => {
+    // A plain HTML form post is a page load, so its errors are pages too; everyone else gets the JSON envelope.
+    const navigation = isBrowserNavigation(c.req.raw);
+    try {
+      return await createSubmission(c, navigation);
+    } catch (error) {
+      if (!(error instanceof ApiError) || !navigation) throw error;
+      return c.html(renderSubmissionErrorPage(error, c.req.header("referer")), error.status);
+    }
+  });
+}
+
+async function createSubmission(c: Context<HonoEnv>, navigation: boolean): Promise<Response> {
     const { form, firm } = await loadFormForBrowser(c);
     applyFormCors(c, form.allowedOrigins);
 
     const services = c.get("services");
     const logger = services.logger.with({ firmId: firm.id, formId: form.id });
-    const navigation = isBrowserNavigation(c.req.raw);
     const now = new Date();
 
-    let read: Awaited<ReturnType<typeof readSubmission>>;
-    let enquiry: Enquiry;
-    try {
-      read = await readSubmission(c.req.raw);
-      enquiry = interpretSubmission(read.body, form, firm.defaultPhoneRegion);
-    } catch (error) {
-      if (error instanceof ApiError && navigation) {
-        return c.html(renderSubmissionErrorPage(error.message, c.req.header("referer")), error.status);
-      }
-      throw error;
-    }
+    const read = await readSubmission(c.req.raw);
+    const enquiry = interpretSubmission(read.body, form, firm.defaultPhoneRegion);
 
     const fingerprint = await fingerprintOf(form.id, enquiry);
     const dedupeKey = read.body.submissionId ?? `fp:${fingerprint}:${Math.floor(now.getTime() / FINGERPRINT_WINDOW_MS)}`;
@@ -107,7 +109,6 @@ export function registerCreateSubmission(app: Hono<HonoEnv>) {
     });
     c.executionCtx.waitUntil(queueOwedMessages(services, firm.id, accepted!.messages));
     return answer(c, form, navigation, submission.reference, 201);
-  });
 }
 
 async function fingerprintOf(formId: string, enquiry: Enquiry): Promise<string> {

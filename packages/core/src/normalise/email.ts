@@ -63,7 +63,7 @@ export function normaliseEmail(raw: string): NormalisedEmail | EmailProblem {
   if (new TextEncoder().encode(key).length > ENQUIRY_LIMITS.email) return "too_long";
 
   return {
-    display: `${local}@${domain.normalize("NFC")}`,
+    display: `${local}@${domain.normalize("NFC").replace(/\.$/, "")}`,
     key,
     domain: asciiDomain,
   };

@@ -8,6 +8,7 @@ import {
   opportunities,
   outboundMessages,
   submissions,
+  tasks,
   type QuarantineReason,
   type StoredAttribution,
 } from "../schema";
@@ -36,6 +37,8 @@ export interface EnquiryContact {
 export interface EnquiryOpportunity {
   id: string;
   stage: string;
+  ownerUserId: string | null;
+  replyToken: string;
   serviceLine: string | null;
   currency: string;
   channel: string;
@@ -52,6 +55,7 @@ export interface OwedMessage {
   id: string;
   kind: string;
   channel: string;
+  integrationId: string | null;
   status: "pending" | "skipped";
   statusReason: string | null;
   recipient: string | null;
@@ -67,6 +71,8 @@ export interface NewEnquiry {
   submission: SubmissionRecord;
   activity: { id: string; data: Record<string, unknown> };
   messages: OwedMessage[];
+  /** The "respond to enquiry" task for the owner, due by the firm's response target. */
+  task: { id: string; title: string; assigneeUserId: string | null; dueAt: Date };
   now: Date;
   /**
    * Set when a person releases a quarantined submission: its row is updated instead of inserted. A second release
@@ -214,6 +220,19 @@ export async function recordEnquiry(db: Database, enquiry: NewEnquiry): Promise<
       occurredAt: now,
       data: enquiry.activity.data,
       createdAt: now,
+    }),
+  );
+
+  statements.push(
+    db.insert(tasks).values({
+      ...enquiry.task,
+      firmId,
+      opportunityId: opportunity.id,
+      kind: "respond_to_enquiry",
+      status: "open",
+      nextReminderAt: enquiry.task.dueAt,
+      createdAt: now,
+      updatedAt: now,
     }),
   );
 

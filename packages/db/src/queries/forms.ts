@@ -5,7 +5,17 @@ import { firms, forms } from "../schema";
 export type Form = typeof forms.$inferSelect;
 export type FormFirm = Pick<
   typeof firms.$inferSelect,
-  "id" | "name" | "timeZone" | "currency" | "defaultPhoneRegion" | "websiteHosts" | "channelRules"
+  | "id"
+  | "name"
+  | "timeZone"
+  | "currency"
+  | "defaultPhoneRegion"
+  | "websiteHosts"
+  | "channelRules"
+  | "workingHours"
+  | "closedDates"
+  | "responseTargetMinutes"
+  | "fallbackOwnerUserId"
 >;
 
 /** Firm settings an enquiry needs, read with the form. */
@@ -17,6 +27,10 @@ const formFirmColumns = {
   defaultPhoneRegion: firms.defaultPhoneRegion,
   websiteHosts: firms.websiteHosts,
   channelRules: firms.channelRules,
+  workingHours: firms.workingHours,
+  closedDates: firms.closedDates,
+  responseTargetMinutes: firms.responseTargetMinutes,
+  fallbackOwnerUserId: firms.fallbackOwnerUserId,
 };
 
 /**

@@ -43,6 +43,8 @@ export const opportunities = sqliteTable(
     stalledReason: text("stalled_reason"),
     closedAt: instant("closed_at"),
     closeReason: text("close_reason"),
+    /** Secret part of the per-opportunity Reply-To capture address, so replies find their opportunity. */
+    replyToken: text("reply_token"),
   },
   (table) => [
     uniqueIndex("opportunities_firm_reference_unique").on(table.firmId, table.reference),
@@ -50,6 +52,7 @@ export const opportunities = sqliteTable(
     index("opportunities_firm_stage_idx").on(table.firmId, table.stage, table.lastActivityAt),
     index("opportunities_firm_contact_idx").on(table.firmId, table.contactId),
     index("opportunities_firm_channel_idx").on(table.firmId, table.channel, table.createdAt),
+    uniqueIndex("opportunities_reply_token_unique").on(table.replyToken),
   ],
 );
 

@@ -24,6 +24,8 @@ export const outboundMessages = sqliteTable(
     statusReason: text("status_reason"),
     /** Recipient as the provider needs it; for email the normalised address. */
     recipient: text("recipient"),
+    /** The integration that sends it; null until chosen, or when the local outbox is used. */
+    integrationId: text("integration_id"),
     provider: text("provider"),
     providerMessageId: text("provider_message_id"),
     /** Our own RFC 5322 Message-ID for emails, so replies can be threaded. */
@@ -43,5 +45,7 @@ export const outboundMessages = sqliteTable(
     index("outbound_status_queued_idx").on(table.status, table.queuedAt),
     index("outbound_firm_status_idx").on(table.firmId, table.status, table.createdAt),
     index("outbound_firm_opportunity_idx").on(table.firmId, table.opportunityId),
+    index("outbound_firm_recipient_idx").on(table.firmId, table.recipient, table.createdAt),
+    index("outbound_integration_status_idx").on(table.integrationId, table.status, table.createdAt),
   ],
 );

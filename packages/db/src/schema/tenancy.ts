@@ -40,6 +40,19 @@ export const firms = sqliteTable(
     channelRules: json<ChannelRule[]>("channel_rules").notNull().default(sql`'[]'`),
     /** How soon an enquiry should get a human answer, in working minutes. */
     responseTargetMinutes: integer("response_target_minutes").notNull().default(120),
+    /** Local dates ("YYYY-MM-DD") the firm is closed, such as bank holidays; due dates skip them. */
+    closedDates: json<string[]>("closed_dates").notNull().default(sql`'[]'`),
+    /** Owner of enquiries that no routing rule matches. */
+    fallbackOwnerUserId: text("fallback_owner_user_id"),
+    /** Who hears about tasks still open after the reminders. */
+    escalationUserId: text("escalation_user_id"),
+    /** Working minutes between reminders of an overdue task. */
+    reminderIntervalMinutes: integer("reminder_interval_minutes").notNull().default(60),
+    /** Reminders sent to the assignee before the task is escalated. */
+    remindersBeforeEscalation: integer("reminders_before_escalation").notNull().default(2),
+    /** Sender of the firm's emails, such as enquiries@firm.example; must be verified with the mail provider. */
+    senderEmail: text("sender_email"),
+    senderName: text("sender_name"),
     createdAt: createdAt(),
     updatedAt: updatedAt(),
   },

@@ -1,0 +1,118 @@
+import {
+  claimWaitingAlerts,
+  findDefaultIntegration,
+  findIntegration,
+  loadOpportunityContext,
+  takeChatSlot,
+  type Integration,
+  type OutboundMessage,
+} from "@plumbline/db";
+import { createChatAdapter, type ChatAlert, type EnquiryAlert } from "@plumbline/integrations";
+import { decryptSecret } from "../lib/crypto";
+import type { DeliveryContext } from "./deliver";
+import { integrationConfig } from "./integration-config";
+import { resultFromError, type DeliveryResult } from "./outcome";
+
+/** Slack documents about one message per second per incoming webhook; Teams Workflows get the same spacing. */
+export const CHAT_INTERVAL_MS = 1000;
+/** Most alerts folded into one digest; the rest wait for the next one. */
+const DIGEST_MAX_ITEMS = 20;
+
+/**
+ * Sends the partner alert for a new enquiry to the firm's Slack or Teams channel. When the channel's
+ * one-a-second slot is taken, the alert waits; when other alerts for the same channel are already waiting, they
+ * all go out together as one digest, so a burst is folded rather than dropped or throttled for minutes.
+ */
+export async function deliverPartnerAlert(
+  context: DeliveryContext,
+  row: OutboundMessage,
+): Promise<{ rows: OutboundMessage[]; result: DeliveryResult }> {
+  const { db, now } = context;
+  const integration = row.integrationId
+    ? await findIntegration(db, row.firmId, row.integrationId)
+    : await findDefaultIntegration(db, row.firmId, "chat");
+
+  if (integration?.status === "needs_attention") {
+    return { rows: [row], result: { kind: "failed", reason: `chat integration needs attention: ${integration.statusReason ?? "reconnect it"}` } };
+  }
+  if (!integration && context.env.APP_ENV === "production") {
+    return { rows: [row], result: { kind: "skipped", reason: "no chat integration configured" } };
+  }
+
+  if (integration) {
+    const waitMs = await takeChatSlot(db, row.firmId, integration.id, now, CHAT_INTERVAL_MS);
+    if (waitMs > 0) {
+      // Jitter spreads alerts that lost the same slot, so they do not collide again.
+      const delaySeconds = Math.ceil(waitMs / 1000) + Math.floor(Math.random() * 2);
+      return { rows: [row], result: { kind: "retry", error: "waiting for the channel's next send slot", delaySeconds } };
+    }
+  }
+
+  const waiting = await claimWaitingAlerts(db, row.firmId, row.integrationId, row.id, now, DIGEST_MAX_ITEMS - 1);
+  const rows = [row, ...waiting];
+  const alerts = await Promise.all(rows.map((message) => buildEnquiryAlert(context, message)));
+  const present = alerts.filter((alert): alert is EnquiryAlert => alert !== null);
+  if (present.length === 0) return { rows, result: { kind: "failed", reason: "opportunity not found" } };
+
+  const alert: ChatAlert =
+    present.length === 1
+      ? present[0]!
+      : {
+          kind: "digest",
+          title: `${present.length} new enquiries`,
+          items: present.map((item) => ({
+            title: item.title,
+            summary: item.fields.map((field) => `${field.label}: ${field.value}`).join(" · "),
+            link: item.link,
+          })),
+        };
+
+  return { rows, result: await sendAlert(context, integration, alert) };
+}
+
+async function sendAlert(context: DeliveryContext, integration: Integration | null, alert: ChatAlert): Promise<DeliveryResult> {
+  if (!integration) return { kind: "sent", provider: "local", providerMessageId: null, data: { rendered: alert } };
+  try {
+    const secret = await decryptSecret(context.env.ENCRYPTION_KEY, integration.secretEncrypted);
+    const adapter = createChatAdapter(integrationConfig.chat(context.env, integration, secret));
+    const sent = await adapter.send(alert);
+    return { kind: "sent", provider: sent.provider, providerMessageId: null, data: { rendered: { title: alert.title } } };
+  } catch (error) {
+    return resultFromError(error, context.attempt, integration.id);
+  }
+}
+
+async function buildEnquiryAlert(context: DeliveryContext, row: OutboundMessage): Promise<EnquiryAlert | null> {
+  if (!row.opportunityId) return null;
+  const found = await loadOpportunityContext(context.db, row.firmId, row.opportunityId);
+  if (!found) return null;
+  const { opportunity, contact } = found;
+
+  const fields = [
+    { label: "Name", value: contact.name ?? "(not given)" },
+    { label: "Email", value: contact.email ?? "(not given)" },
+    { label: "Phone", value: contact.phone ?? "(not given)" },
+    { label: "Service", value: opportunity.serviceLine ?? "(not given)" },
+    { label: "Channel", value: opportunity.channel.replace(/_/g, " ") },
+    { label: "Owner", value: found.ownerName ?? "Unassigned" },
+    { label: "Reference", value: opportunity.reference },
+  ];
+  const message = (await messageOf(context, row)) ?? undefined;
+  return {
+    kind: "enquiry",
+    title: `New enquiry${opportunity.serviceLine ? `: ${opportunity.serviceLine}` : ""}`,
+    fields,
+    ...(message ? { message } : {}),
+    link: { url: new URL(`/opportunities/${opportunity.id}`, context.env.DASHBOARD_URL).toString(), label: "Open in Plumbline" },
+  };
+}
+
+/** The prospect's message, read from the enquiry's timeline entry. */
+async function messageOf(context: DeliveryContext, row: OutboundMessage): Promise<string | null> {
+  const entry = await context.db.query.activities.findFirst({
+    where: (activities, { and, eq }) =>
+      and(eq(activities.firmId, row.firmId), eq(activities.opportunityId, row.opportunityId!), eq(activities.type, "enquiry.received")),
+  });
+  const message = (entry?.data as { message?: unknown } | undefined)?.message;
+  return typeof message === "string" ? message : null;
+}

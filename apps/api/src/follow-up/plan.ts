@@ -1,0 +1,66 @@
+import { addWorkingMinutes, createWorkingCalendar, matchRoutingRule, pickRoundRobin } from "@plumbline/core";
+import { findDefaultIntegration, loadRoutingRules, loadTeamMembers, takeTeamTurn, type Database, type FormFirm } from "@plumbline/db";
+import type { Logger } from "../logger";
+
+/** Who owns a new enquiry, where its alert goes and when its first answer is due. */
+export interface FollowUpPlan {
+  ownerUserId: string | null;
+  /** How the owner was chosen, for the timeline: `rule`, `team`, `fallback` or `none`. */
+  routedBy: "rule" | "team" | "fallback" | "none";
+  teamId: string | null;
+  /** The chat integration for the partner alert; null sends it to the local outbox (or nowhere in production). */
+  chatIntegrationId: string | null;
+  /** When the "respond to enquiry" task falls due: the firm's response target counted in its working hours. */
+  dueAt: Date;
+}
+
+/**
+ * Routes an enquiry: the first matching rule names a person or a team (round-robin, skipping people marked
+ * away); otherwise, or when everyone in the team is away, the firm's fallback owner takes it.
+ */
+export async function planFollowUp(db: Database, logger: Logger, firm: FormFirm, serviceLine: string | null, now: Date): Promise<FollowUpPlan> {
+  const rule = matchRoutingRule(await loadRoutingRules(db, firm.id), serviceLine);
+
+  let ownerUserId: string | null = null;
+  let routedBy: FollowUpPlan["routedBy"] = "none";
+  let teamId: string | null = null;
+  let chatIntegrationId: string | null = null;
+
+  if (rule?.target.type === "user") {
+    ownerUserId = rule.target.userId;
+    routedBy = "rule";
+  } else if (rule?.target.type === "team") {
+    teamId = rule.target.teamId;
+    const turn = await takeTeamTurn(db, firm.id, teamId);
+    if (turn) {
+      chatIntegrationId = turn.chatIntegrationId;
+      ownerUserId = pickRoundRobin(await loadTeamMembers(db, firm.id, teamId, now), turn.turn);
+      if (ownerUserId) routedBy = "team";
+    } else {
+      logger.warn("routing.team_missing", { firmId: firm.id, teamId });
+    }
+  }
+
+  if (!ownerUserId && firm.fallbackOwnerUserId) {
+    ownerUserId = firm.fallbackOwnerUserId;
+    routedBy = "fallback";
+  }
+  chatIntegrationId ??= (await findDefaultIntegration(db, firm.id, "chat"))?.id ?? null;
+
+  return { ownerUserId, routedBy, teamId, chatIntegrationId, dueAt: responseDueAt(firm, now, logger) };
+}
+
+/**
+ * The instant the firm's response target runs out, counted in its working hours and time zone. A firm whose
+ * calendar cannot be read (no working day at all) gets the target in clock time, so no enquiry goes without a
+ * due date.
+ */
+function responseDueAt(firm: FormFirm, now: Date, logger: Logger): Date {
+  try {
+    const calendar = createWorkingCalendar({ timeZone: firm.timeZone, workingHours: firm.workingHours, closedDates: firm.closedDates });
+    return addWorkingMinutes(now, firm.responseTargetMinutes, calendar);
+  } catch (error) {
+    logger.error("routing.calendar_invalid", error, { firmId: firm.id });
+    return new Date(now.getTime() + firm.responseTargetMinutes * 60_000);
+  }
+}

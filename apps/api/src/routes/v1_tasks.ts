@@ -1,0 +1,49 @@
+import { TASK_STATUSES, completeTask, findTask, listTasks, type Task } from "@plumbline/db";
+import type { Hono } from "hono";
+import { z } from "zod";
+import type { HonoEnv } from "../context";
+import { ApiError, notFound } from "../errors";
+import { requireApiKey } from "../middleware/api-key";
+import { parseQuery } from "./list-query";
+
+const listSchema = z.object({
+  status: z.enum(TASK_STATUSES).default("open"),
+  assigneeUserId: z.string().max(64).optional(),
+  limit: z.coerce.number().int().min(1).max(100).default(50),
+});
+
+function presentTask(task: Task) {
+  return {
+    id: task.id,
+    opportunityId: task.opportunityId,
+    assigneeUserId: task.assigneeUserId,
+    kind: task.kind,
+    title: task.title,
+    status: task.status,
+    dueAt: task.dueAt.toISOString(),
+    reminderCount: task.reminderCount,
+    nextReminderAt: task.nextReminderAt?.toISOString() ?? null,
+    completedAt: task.completedAt?.toISOString() ?? null,
+  };
+}
+
+/** `GET /v1/tasks` (open ones by due date, by default) and `POST /v1/tasks/{id}/complete`. */
+export function registerTaskRoutes(app: Hono<HonoEnv>) {
+  app.get("/v1/tasks", requireApiKey, async (c) => {
+    const query = parseQuery(listSchema, c.req.query());
+    const rows = await listTasks(c.get("services").db, c.get("firmId"), query);
+    return c.json({ data: rows.map(presentTask) });
+  });
+
+  app.post("/v1/tasks/:id/complete", requireApiKey, async (c) => {
+    const { db } = c.get("services");
+    const id = c.req.param("id");
+    const task = id.length <= 64 ? await completeTask(db, c.get("firmId"), id, c.get("apiKeyId"), new Date()) : null;
+    if (task) return c.json(presentTask(task));
+
+    // Tell "already done" apart from "not there"; another firm's task is a plain not-found like a missing one.
+    const existing = id.length <= 64 ? await findTask(db, c.get("firmId"), id) : null;
+    if (existing) throw new ApiError("conflict", `Task ${id} is ${existing.status}, so it cannot be completed.`);
+    throw notFound(`Task ${id.slice(0, 64)}`);
+  });
+}

@@ -1,0 +1,322 @@
+import { activities, emailSuppressions, tasks } from "@plumbline/db";
+import { createExecutionContext, createScheduledController, waitOnExecutionContext } from "cloudflare:test";
+import { and, eq } from "drizzle-orm";
+import { describe, expect, it } from "vitest";
+import worker from "../../apps/api/src/index";
+import { callApi, fakeBaseUrl, fakeRequests, submitJson, testEnv } from "../support/api";
+import { integrationOf, seedIntegration, seedPeople, seedRule, seedTeam, settledMessages, tasksOf, updateFirm } from "../support/follow-up";
+import { messagesOf, opportunitiesOf } from "../support/rows";
+import { seedTwoFirms, testDatabase } from "../support/seed";
+
+async function runCron(at: Date) {
+  const ctx = createExecutionContext();
+  await worker.scheduled(createScheduledController({ scheduledTime: at, cron: "* * * * *" }), testEnv(), ctx);
+  await waitOnExecutionContext(ctx);
+}
+
+function enquire(formKey: string, id: string, fields: Record<string, string>) {
+  return submitJson(formKey, { submissionId: `fu-${id}-${crypto.randomUUID().slice(0, 8)}`, fields });
+}
+
+describe("routing", () => {
+  it("service line rule picks the owner", async () => {
+    const [firm] = await seedTwoFirms();
+    const [family, property] = await seedPeople(firm.firmId, [{ name: "Fay Family" }, { name: "Pete Property" }]);
+    await seedRule(firm.firmId, 1, "family-law", { userId: family! });
+    await seedRule(firm.firmId, 2, "property", { userId: property! });
+
+    await enquire(firm.formKey, "rule", { name: "Routed", email: "routed@example.com", service: "conveyancing" });
+
+    const [opportunity] = await opportunitiesOf(firm.firmId);
+    expect(opportunity?.ownerUserId).toBe(property);
+    const [task] = await tasksOf(firm.firmId);
+    expect(task?.assigneeUserId).toBe(property);
+    expect(task?.kind).toBe("respond_to_enquiry");
+  });
+
+  it("team round-robin skips people away", async () => {
+    const [firm] = await seedTwoFirms();
+    const [ann, bob, cat] = await seedPeople(firm.firmId, [{ name: "Ann" }, { name: "Bob", away: true }, { name: "Cat" }]);
+    const team = await seedTeam(firm.firmId, "Family", [ann!, bob!, cat!]);
+    await seedRule(firm.firmId, 1, null, { teamId: team });
+
+    for (const i of [1, 2, 3, 4]) await enquire(firm.formKey, `rr${i}`, { name: `Prospect ${i}`, email: `rr${i}@example.com` });
+
+    const owners = (await opportunitiesOf(firm.firmId)).sort((a, b) => a.createdAt.getTime() - b.createdAt.getTime()).map((o) => o.ownerUserId);
+    // Turns 1..4 fall on Ann, Bob (away, so Cat), Cat, Ann.
+    expect(owners).toEqual([ann, cat, cat, ann]);
+  });
+
+  it("no matching rule goes to the fallback owner", async () => {
+    const [firm] = await seedTwoFirms();
+    const [partner, fallback] = await seedPeople(firm.firmId, [{ name: "Family Only" }, { name: "Fallback" }]);
+    await seedRule(firm.firmId, 1, "family-law", { userId: partner! });
+    await updateFirm(firm.firmId, { fallbackOwnerUserId: fallback! });
+
+    await enquire(firm.formKey, "fallback", { name: "Other", email: "other@example.com", service: "something-else" });
+
+    const [opportunity] = await opportunitiesOf(firm.firmId);
+    expect(opportunity?.ownerUserId).toBe(fallback);
+  });
+
+  it("task is due by the working-hours target", async () => {
+    const [firm] = await seedTwoFirms();
+    await enquire(firm.formKey, "due", { name: "Due", email: "due@example.com" });
+    const [task] = await tasksOf(firm.firmId);
+    const [opportunity] = await opportunitiesOf(firm.firmId);
+    // 120 working minutes can never take less than 2 clock hours.
+    expect(task!.dueAt.getTime() - opportunity!.createdAt.getTime()).toBeGreaterThanOrEqual(120 * 60_000);
+    expect(task?.nextReminderAt?.getTime()).toBe(task?.dueAt.getTime());
+  });
+});
+
+describe("acknowledgement email", () => {
+  it("goes through Postmark with threading headers", async () => {
+    const [firm] = await seedTwoFirms();
+    await seedIntegration(firm.firmId, "mail", "postmark", `pm-${firm.firmId}-ok`);
+    await updateFirm(firm.firmId, { senderEmail: "enquiries@firm.example", senderName: "Hartley & Moss" });
+
+    await enquire(firm.formKey, "pm", { name: "Zoë <b>Bold</b>", email: "zoe.pm@example.com", service: "family" });
+    const rows = await settledMessages(firm.firmId);
+    const acknowledgement = rows.find((row) => row.kind === "acknowledgement_email");
+    expect(acknowledgement?.status).toBe("sent");
+    expect(acknowledgement?.provider).toBe("postmark");
+    expect(acknowledgement?.providerMessageId).toBeTruthy();
+    expect(acknowledgement?.messageIdHeader).toBe(`<${acknowledgement!.id}@mail.plumbline.localhost>`);
+
+    const sent = (await fakeRequests("/postmark/email")).find((request) => request.headers["x-postmark-server-token"] === `pm-${firm.firmId}-ok`);
+    const body = JSON.parse(sent!.body) as { To: string; ReplyTo: string; Subject: string; HtmlBody: string; TextBody: string; Headers: Array<{ Name: string; Value: string }> };
+    const [opportunity] = await opportunitiesOf(firm.firmId);
+    expect(body.ReplyTo).toBe(`reply+${opportunity!.replyToken}@inbound.plumbline.localhost`);
+    expect(body.Subject).toContain(opportunity!.reference);
+    expect(body.HtmlBody).toContain("Zoë &lt;b&gt;Bold&lt;/b&gt;".split(" ")[0]!);
+    expect(body.HtmlBody).not.toContain("<b>Bold</b>");
+    expect(body.TextBody).toContain("Monday to Friday 9am to 5.30pm");
+    expect(body.Headers).toContainEqual({ Name: "Message-ID", Value: acknowledgement!.messageIdHeader });
+  });
+
+  it("provider outage is retried, not lost", async () => {
+    const [firm] = await seedTwoFirms();
+    await seedIntegration(firm.firmId, "mail", "postmark", "pm-down");
+    await enquire(firm.formKey, "down", { name: "Outage", email: "outage@example.com" });
+
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    const acknowledgement = (await messagesOf(firm.firmId)).find((row) => row.kind === "acknowledgement_email");
+    expect(acknowledgement?.status).toBe("pending");
+    expect(acknowledgement?.attempts).toBe(1);
+    expect(acknowledgement?.lastError).toContain("503");
+    expect(acknowledgement?.nextAttemptAt).toBeInstanceOf(Date);
+  });
+
+  it("bad credentials stop and flag the integration", async () => {
+    const [firm] = await seedTwoFirms();
+    const integrationId = await seedIntegration(firm.firmId, "mail", "postmark", "pm-bad");
+    await enquire(firm.formKey, "bad", { name: "Bad Token", email: "badtoken@example.com" });
+
+    const acknowledgement = (await settledMessages(firm.firmId)).find((row) => row.kind === "acknowledgement_email");
+    expect(acknowledgement?.status).toBe("failed");
+    expect((await integrationOf(firm.firmId, integrationId))?.status).toBe("needs_attention");
+
+    const failed = (await (await callApi("/v1/outbound-messages", { headers: { authorization: `Bearer ${firm.apiKey}` } })).json()) as { data: Array<{ id: string }> };
+    expect(failed.data.map((row) => row.id)).toContain(acknowledgement!.id);
+  });
+
+  it("failed message can be retried", async () => {
+    const [firm, other] = await seedTwoFirms();
+    await seedIntegration(firm.firmId, "mail", "postmark", "pm-bad");
+    await enquire(firm.formKey, "retry", { name: "Retry Me", email: "retryme@example.com" });
+    const acknowledgement = (await settledMessages(firm.firmId)).find((row) => row.kind === "acknowledgement_email");
+
+    const foreign = await callApi(`/v1/outbound-messages/${acknowledgement!.id}/retry`, { method: "POST", headers: { authorization: `Bearer ${other.apiKey}` } });
+    expect(foreign.status).toBe(404);
+
+    const retried = await callApi(`/v1/outbound-messages/${acknowledgement!.id}/retry`, { method: "POST", headers: { authorization: `Bearer ${firm.apiKey}` } });
+    expect(retried.status).toBe(202);
+    const again = await callApi(`/v1/outbound-messages/${acknowledgement!.id}/retry`, { method: "POST", headers: { authorization: `Bearer ${firm.apiKey}` } });
+    expect([202, 409]).toContain(again.status);
+  });
+
+  it("no address means no email", async () => {
+    const [firm] = await seedTwoFirms();
+    await enquire(firm.formKey, "phone", { name: "Phone Only", phone: "020 7946 0000" });
+    const acknowledgement = (await settledMessages(firm.firmId)).find((row) => row.kind === "acknowledgement_email");
+    expect(acknowledgement?.status).toBe("skipped");
+    expect(acknowledgement?.statusReason).toBe("no address");
+  });
+
+  it("bounced address is not emailed", async () => {
+    const [firm] = await seedTwoFirms();
+    await testDatabase().insert(emailSuppressions).values({ firmId: firm.firmId, emailNormalised: "bounced@example.com", reason: "hard_bounce", createdAt: new Date() });
+    await enquire(firm.formKey, "bounce", { name: "Bounced", email: "Bounced@Example.com" });
+    const acknowledgement = (await settledMessages(firm.firmId)).find((row) => row.kind === "acknowledgement_email");
+    expect(acknowledgement?.status).toBe("skipped");
+    expect(acknowledgement?.statusReason).toBe("address bounced");
+  });
+
+  it("one address gets at most three a day", async () => {
+    const [firm] = await seedTwoFirms();
+    for (const i of [1, 2, 3, 4]) {
+      await enquire(firm.formKey, `cap${i}`, { name: "Repeat Sender", email: "repeat@example.com", message: `Question ${i}` });
+      await settledMessages(firm.firmId);
+    }
+    const statuses = (await messagesOf(firm.firmId))
+      .filter((row) => row.kind === "acknowledgement_email")
+      .sort((a, b) => a.createdAt.getTime() - b.createdAt.getTime())
+      .map((row) => row.status);
+    expect(statuses).toEqual(["sent", "sent", "sent", "skipped"]);
+  });
+
+  it("sending is recorded on the timeline", async () => {
+    const [firm] = await seedTwoFirms();
+    await enquire(firm.formKey, "timeline", { name: "Timeline", email: "timeline@example.com" });
+    await settledMessages(firm.firmId);
+    const [opportunity] = await opportunitiesOf(firm.firmId);
+    const types = (await testDatabase().select().from(activities).where(and(eq(activities.firmId, firm.firmId), eq(activities.opportunityId, opportunity!.id)))).map((a) => a.type);
+    expect(types).toContain("acknowledgement_email.sent");
+    expect(types).toContain("partner_alert.sent");
+  });
+});
+
+describe("partner alert", () => {
+  it("Slack alert escapes what the prospect typed", async () => {
+    const [firm] = await seedTwoFirms();
+    await seedIntegration(firm.firmId, "chat", "slack", `${fakeBaseUrl()}/slack/services/T1/${firm.firmId}/ok`);
+    await enquire(firm.formKey, "slack", { name: "<!channel> Mallory", email: "mallory@example.com", message: "see <https://evil.example|your bank>" });
+
+    const alert = (await settledMessages(firm.firmId)).find((row) => row.kind === "partner_alert");
+    expect(alert?.status).toBe("sent");
+    expect(alert?.provider).toBe("slack");
+    const [request] = await fakeRequests(`/slack/services/T1/${firm.firmId}/ok`);
+    expect(request?.body).not.toContain("<!channel>");
+    expect(request?.body).toContain("&lt;!channel&gt;");
+    expect(request?.body).not.toContain("<https://evil.example|");
+  });
+
+  it("archived channel flags the integration", async () => {
+    const [firm] = await seedTwoFirms();
+    const integrationId = await seedIntegration(firm.firmId, "chat", "slack", `${fakeBaseUrl()}/slack/services/T1/${firm.firmId}/channel_is_archived`);
+    await enquire(firm.formKey, "archived", { name: "Archived", email: "archived@example.com" });
+    const alert = (await settledMessages(firm.firmId)).find((row) => row.kind === "partner_alert");
+    expect(alert?.status).toBe("failed");
+    expect((await integrationOf(firm.firmId, integrationId))?.status).toBe("needs_attention");
+  });
+
+  it("Teams alert uses an Adaptive Card", async () => {
+    const [firm] = await seedTwoFirms();
+    await seedIntegration(firm.firmId, "chat", "teams", `${fakeBaseUrl()}/teams/workflows/${firm.firmId}/ok`);
+    await enquire(firm.formKey, "teams", { name: "Teams Prospect", email: "teams@example.com" });
+    const alert = (await settledMessages(firm.firmId)).find((row) => row.kind === "partner_alert");
+    expect(alert?.status).toBe("sent");
+    const [request] = await fakeRequests(`/teams/workflows/${firm.firmId}/ok`);
+    expect(JSON.parse(request!.body).attachments[0].contentType).toBe("application/vnd.microsoft.card.adaptive");
+  });
+
+  it("burst is folded into a digest", async () => {
+    const [firm] = await seedTwoFirms();
+    await seedIntegration(firm.firmId, "chat", "slack", `${fakeBaseUrl()}/slack/services/T2/${firm.firmId}/ok`);
+    await Promise.all([1, 2, 3, 4, 5, 6].map((i) => enquire(firm.formKey, `burst${i}`, { name: `Burst ${i}`, email: `burst${i}@example.com` })));
+
+    const alerts = (await settledMessages(firm.firmId, 15_000)).filter((row) => row.kind === "partner_alert");
+    expect(alerts.every((row) => row.status === "sent")).toBe(true);
+    const posts = await fakeRequests(`/slack/services/T2/${firm.firmId}/ok`);
+    expect(posts.length).toBeLessThan(6);
+    expect(posts.length).toBeGreaterThan(0);
+  });
+});
+
+describe("reminders and escalation", () => {
+  async function overdueTask(firmId: string, formKey: string, label: string) {
+    await enquire(formKey, label, { name: `Overdue ${label}`, email: `${label}@example.com` });
+    const past = new Date(Date.now() - 60_000);
+    const [task] = (await tasksOf(firmId)).filter((row) => row.title.length > 0 && row.nextReminderAt && row.nextReminderAt > past);
+    await testDatabase().update(tasks).set({ dueAt: past, nextReminderAt: past }).where(eq(tasks.id, task!.id));
+    return task!.id;
+  }
+
+  function notices(firmId: string) {
+    return messagesOf(firmId).then((rows) => rows.filter((row) => row.kind === "task_reminder" || row.kind === "task_escalation"));
+  }
+
+  it("overdue task gets one reminder from two cron runs", async () => {
+    const [firm] = await seedTwoFirms();
+    const [partner] = await seedPeople(firm.firmId, [{ name: "Reminded Partner" }]);
+    await updateFirm(firm.firmId, { fallbackOwnerUserId: partner! });
+    await overdueTask(firm.firmId, firm.formKey, "remind-once");
+
+    const now = new Date();
+    await Promise.all([runCron(now), runCron(now)]);
+
+    const sent = await notices(firm.firmId);
+    expect(sent).toHaveLength(1);
+    expect(sent[0]?.kind).toBe("task_reminder");
+    expect((sent[0]?.data as { recipientUserId: string }).recipientUserId).toBe(partner);
+  });
+
+  it("completed task gets no reminder", async () => {
+    const [firm] = await seedTwoFirms();
+    const [partner] = await seedPeople(firm.firmId, [{ name: "Done Partner" }]);
+    await updateFirm(firm.firmId, { fallbackOwnerUserId: partner! });
+    const taskId = await overdueTask(firm.firmId, firm.formKey, "completed");
+
+    const completed = await callApi(`/v1/tasks/${taskId}/complete`, { method: "POST", headers: { authorization: `Bearer ${firm.apiKey}` } });
+    expect(completed.status).toBe(200);
+    await runCron(new Date());
+    expect(await notices(firm.firmId)).toHaveLength(0);
+  });
+
+  it("escalates after the configured reminders", async () => {
+    const [firm] = await seedTwoFirms();
+    const [partner, head] = await seedPeople(firm.firmId, [{ name: "Slow Partner" }, { name: "Head of Department" }]);
+    await updateFirm(firm.firmId, { fallbackOwnerUserId: partner!, escalationUserId: head!, remindersBeforeEscalation: 1 });
+    const taskId = await overdueTask(firm.firmId, firm.formKey, "escalate");
+
+    await runCron(new Date());
+    const past = new Date(Date.now() - 1000);
+    await testDatabase().update(tasks).set({ nextReminderAt: past }).where(eq(tasks.id, taskId));
+    await runCron(new Date());
+
+    const kinds = (await notices(firm.firmId)).map((row) => [row.kind, (row.data as { recipientUserId: string }).recipientUserId]);
+    expect(kinds).toContainEqual(["task_reminder", partner]);
+    expect(kinds).toContainEqual(["task_escalation", head]);
+    const [task] = (await tasksOf(firm.firmId)).filter((row) => row.id === taskId);
+    expect(task?.nextReminderAt).toBeNull();
+  });
+
+  it("backlog becomes one digest", async () => {
+    const [firm] = await seedTwoFirms();
+    const [partner] = await seedPeople(firm.firmId, [{ name: "Busy Partner" }]);
+    await updateFirm(firm.firmId, { fallbackOwnerUserId: partner! });
+    for (const i of [1, 2, 3, 4, 5]) await overdueTask(firm.firmId, firm.formKey, `backlog${i}`);
+
+    await runCron(new Date());
+    const sent = await notices(firm.firmId);
+    expect(sent).toHaveLength(1);
+    expect((sent[0]?.data as { tasks: unknown[] }).tasks).toHaveLength(5);
+  });
+});
+
+describe("integrations API", () => {
+  it("stores the secret encrypted and never returns it", async () => {
+    const [firm] = await seedTwoFirms();
+    const response = await callApi("/v1/integrations", {
+      method: "POST",
+      headers: { authorization: `Bearer ${firm.apiKey}`, "content-type": "application/json" },
+      body: JSON.stringify({ kind: "mail", provider: "postmark", secret: "server-token-secret-123" }),
+    });
+    expect(response.status).toBe(201);
+    expect(await response.text()).not.toContain("server-token-secret-123");
+    const stored = await testDatabase().query.integrations.findFirst({ where: (table, { eq: equal }) => equal(table.firmId, firm.firmId) });
+    expect(stored?.secretEncrypted).not.toContain("server-token-secret-123");
+  });
+
+  it("rejects a retired Teams connector URL", async () => {
+    const [firm] = await seedTwoFirms();
+    const response = await callApi("/v1/integrations", {
+      method: "POST",
+      headers: { authorization: `Bearer ${firm.apiKey}`, "content-type": "application/json" },
+      body: JSON.stringify({ kind: "chat", provider: "teams", secret: "https://firm.webhook.office.com/webhookb2/abc" }),
+    });
+    expect(response.status).toBe(422);
+    expect(((await response.json()) as { error: { message: string } }).error.message).toContain("Workflows");
+  });
+});
