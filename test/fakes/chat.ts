@@ -3,7 +3,7 @@ import { sendJson, sendText, type Fake, type RecordedRequest } from "./http";
 
 /**
  * Slack incoming webhooks under `/slack/services/...` and Teams Workflows webhooks under `/teams/workflows/...`.
- * The last path segment chooses the answer, the way a provider's test hook would: `ok`, `channel_not_found`,
+ * The last path segment chooses the response, the way a provider's test hook would: `ok`, `channel_not_found`,
  * `channel_is_archived`, `no_service`, `no_team`, `team_disabled`, `invalid_token`, `action_prohibited`,
  * `unauthorized`, `invalid_payload`, `too_large`, `limited` (429 with `Retry-After: 3`), `down` (500
  * `rollup_error`) and `hang` (no answer). Any other segment answers like a working webhook, because real webhook
@@ -22,7 +22,7 @@ interface Failure {
 
 // Slack documents the status that comes with invalid_payload, action_prohibited, channel_not_found,
 // channel_is_archived and rollup_error. The statuses given for the other Slack codes are assumed. Teams has no
-// such codes, so its fake answers with the status and the code inside an Azure-style error body.
+// such codes, so its fake responds with the status and the code inside an Azure-style error body.
 const FAILURES: Record<string, Failure> = {
   invalid_payload: { status: 400, code: "invalid_payload" },
   action_prohibited: { status: 403, code: "action_prohibited" },
@@ -112,7 +112,7 @@ function isAdaptiveCardMessage(body: string): boolean {
 }
 
 function sendTeamsError(response: ServerResponse, failure: Failure) {
-  sendJson(response, failure.status, { error: { code: failure.code, message: `Fake Teams workflow answered ${failure.code}.` } }, failure.headers);
+  sendJson(response, failure.status, { error: { code: failure.code, message: `Fake Teams workflow failed with ${failure.code}.` } }, failure.headers);
 }
 
 export const slackFake: Fake = {

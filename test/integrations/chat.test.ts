@@ -10,6 +10,7 @@ import {
   type DigestAlert,
   type EnquiryAlert,
   type SlackMessage,
+  type SlackText,
   type TeamsMessage,
 } from "@plumbline/integrations";
 import { describe, expect, it } from "vitest";
@@ -32,7 +33,7 @@ const ENQUIRY: EnquiryAlert = {
 const EMOJI = "😀";
 const FAMILY = "👨‍👩‍👧";
 
-/** A webhook path on the local fakes; the last segment picks the fake's answer and the id keeps tests apart. */
+/** Returns a webhook path on the local fakes. The last segment picks the fake's response and the id keeps tests apart. */
 function webhookPath(provider: "slack" | "teams", behaviour: string): string {
   const id = crypto.randomUUID();
   return provider === "slack" ? `/slack/services/T0/${id}/${behaviour}` : `/teams/workflows/${id}/${behaviour}`;
@@ -79,7 +80,7 @@ async function sendError(adapter: ChatAdapter, alert: EnquiryAlert | DigestAlert
   throw new Error("expected the send to fail");
 }
 
-/** The text of a section block that has `text`, or of a context block. */
+/** Returns the text of a section block that has `text`, or of a context block. */
 function blockText(message: SlackMessage, index: number): string {
   const block = message.blocks[index];
   if (!block) throw new Error(`no block ${index}`);
@@ -201,7 +202,10 @@ describe("slack message", () => {
   it("marks every text object verbatim", async () => {
     const message = await sendSlack(ENQUIRY);
     for (const block of message.blocks) {
-      const objects = block.type === "context" ? block.elements : "fields" in block ? block.fields : [block.text];
+      let objects: SlackText[];
+      if (block.type === "context") objects = block.elements;
+      else if ("fields" in block) objects = block.fields;
+      else objects = [block.text];
       for (const object of objects) expect(object.verbatim).toBe(true);
     }
   });
@@ -224,6 +228,28 @@ describe("slack message", () => {
   it("cuts joined emoji whole", async () => {
     const message = await sendSlack({ ...ENQUIRY, message: FAMILY.repeat(1000) });
     expect(blockText(message, 2)).toBe(`${FAMILY.repeat(374)}…`);
+  });
+
+  it("keeps skin tones with their emoji", async () => {
+    const message = await sendSlack({ ...ENQUIRY, message: "👍🏽".repeat(1000) });
+    expect(blockText(message, 2)).toBe(`${"👍🏽".repeat(749)}…`);
+  });
+
+  it("keeps accents with their letter", async () => {
+    const message = await sendSlack({ ...ENQUIRY, message: "e\u0301".repeat(2000) });
+    expect(blockText(message, 2)).toBe(`${"e\u0301".repeat(1499)}…`);
+  });
+
+  it("cuts a megabyte message quickly", async () => {
+    const started = performance.now();
+    const message = await sendSlack({ ...ENQUIRY, message: "a".repeat(1_000_000) });
+    expect(blockText(message, 2)).toBe(`${"a".repeat(2999)}…`);
+    expect(performance.now() - started).toBeLessThan(1000);
+  });
+
+  it("replaces lone surrogates", async () => {
+    const message = await sendSlack({ ...ENQUIRY, message: "broken \ud83d text" });
+    expect(blockText(message, 2)).toBe("broken \ufffd text");
   });
 
   it("never splits an escaped ampersand", async () => {
@@ -250,6 +276,15 @@ describe("slack message", () => {
     const message = await sendSlack({ ...ENQUIRY, fields, message: "m".repeat(3000) });
     expect(totalSlackText(message)).toBeLessThanOrEqual(12_000);
     expect(blockText(message, 2).endsWith("…")).toBe(true);
+  });
+
+  it("folds fields beyond 50 blocks", async () => {
+    const fields = Array.from({ length: 600 }, (_, index) => ({ label: `F${index}`, value: `v${index}` }));
+    const message = await sendSlack({ ...ENQUIRY, fields });
+    const lastFields = fieldTexts(message, message.blocks.length - 3);
+
+    expect(message.blocks.length).toBeLessThanOrEqual(SLACK_MAX_BLOCKS);
+    expect(lastFields[lastFields.length - 1]).toMatch(/^and \d+ more$/);
   });
 
   it("shows an empty value as a dash", async () => {
@@ -447,6 +482,23 @@ describe("teams card", () => {
     const { message, bytes } = await sendTeams({ ...ENQUIRY, fields, message: "m".repeat(10_000) });
     expect(bytes).toBeLessThanOrEqual(TEAMS_PAYLOAD_BUDGET_BYTES);
     expect(facts(message)[0]?.value.endsWith("…")).toBe(true);
+  });
+
+  it("drops fields that cannot fit", async () => {
+    const fields = Array.from({ length: 600 }, (_, index) => ({ label: `Field ${index}`, value: "x".repeat(50) }));
+    const { message, bytes } = await sendTeams({ ...ENQUIRY, fields });
+    const sentFacts = facts(message);
+
+    expect(bytes).toBeLessThanOrEqual(TEAMS_PAYLOAD_BUDGET_BYTES);
+    expect(sentFacts[sentFacts.length - 1]?.value).toBe(`and ${600 - (sentFacts.length - 1)} more`);
+  });
+
+  it("cuts a megabyte message quickly", async () => {
+    const started = performance.now();
+    const { message, bytes } = await sendTeams({ ...ENQUIRY, message: "a".repeat(1_000_000) });
+    expect(bytes).toBeLessThanOrEqual(TEAMS_PAYLOAD_BUDGET_BYTES);
+    expect(textBlockText(message, 2).endsWith("a…")).toBe(true);
+    expect(performance.now() - started).toBeLessThan(1000);
   });
 
   it("digest drops items into and N more", async () => {

@@ -11,3 +11,4 @@ export * from "./queries/outbox";
 export * from "./queries/routing";
 export * from "./queries/follow-up";
 export * from "./queries/tasks";
+export * from "./queries/settings";

@@ -8,13 +8,13 @@ export type { WebhookUrlCheck, WebhookUrlProblem } from "./text";
 
 interface WebhookSettings {
   webhookUrl: string;
-  /** How long to wait for the webhook to answer, in milliseconds; 10,000 when absent. */
+  /** Time to wait for the webhook's response, in milliseconds, or 10,000 when absent. */
   timeoutMs?: number;
-  /** Hosts to accept in place of the provider's own; entries starting with a dot match subdomains. For tests. */
+  /** Hosts to accept in place of the provider's own, for tests. Entries starting with a dot match subdomains. */
   allowedHosts?: readonly string[];
   /** Hosts accepted in addition to `allowedHosts` or the provider's own, such as a government-cloud host. */
   extraAllowedHosts?: readonly string[];
-  /** Accepts http:// webhook URLs; only for a local fake. */
+  /** Permission to use an http:// webhook URL, which only a local fake needs. */
   allowInsecureHttp?: boolean;
 }
 

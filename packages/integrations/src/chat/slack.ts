@@ -28,20 +28,20 @@ import type { ChatAdapter, ChatAlert, DigestAlert, EnquiryAlert } from "./types"
 
 // Block Kit limits from Slack's reference pages on docs.slack.dev: a text object holds at most 3,000
 // characters ("Text object"), a section at most 10 fields of at most 2,000 characters each ("Section block"),
-// and a message at most 50 blocks ("Blocks"). Slack does not say which unit a character is, so lengths here
-// are UTF-16 code units: never fewer than code points, so text within the limit in one unit is within it in both.
+// and a message at most 50 blocks ("Blocks"). Slack does not say which unit a character is. Lengths here are
+// UTF-16 code units, which are never fewer than code points, so text within a limit in one is within it in both.
 export const SLACK_SECTION_TEXT_MAX = 3000;
 export const SLACK_FIELD_TEXT_MAX = 2000;
 export const SLACK_MAX_FIELDS_PER_SECTION = 10;
 export const SLACK_MAX_BLOCKS = 50;
 
-// NOTE: Slack documents no limit on a message's total text, but a slackapi/bolt-js report (2025) shows
+// NOTE: Slack documents no limit on a message's total text, but a bug report on slackapi/bolt-js shows
 // chat.postMessage rejecting blocks near 13,000 characters in all with `msg_blocks_too_long`. Staying under
 // 12,000 is an estimate of the safe size for webhooks too.
 const SLACK_TOTAL_TEXT_BUDGET = 12_000;
 
 /**
- * Slack accepts about one message per second per incoming webhook and answers 429 above that. Adapters keep no
+ * Slack accepts about one message per second per incoming webhook and responds with 429 above that. Adapters keep no
  * state (Workers isolates share no memory), so the caller spaces messages to one webhook at least this far apart,
  * for example with a queue's delivery delay, or folds a burst into a digest.
  */
@@ -65,13 +65,13 @@ export type SlackBlock =
   | { type: "section"; fields: SlackText[] }
   | { type: "context"; elements: SlackText[] };
 
-/** The JSON body of an incoming webhook request; `text` is the fallback shown in notifications. */
+/** The JSON body of an incoming webhook request, whose `text` is the fallback shown in notifications. */
 export interface SlackMessage {
   text: string;
   blocks: SlackBlock[];
 }
 
-/** Slack's plain-text answers that mean the webhook itself no longer works, so no later message will get through. */
+/** Error codes in Slack's plain-text response that mean the webhook itself no longer works, so no later message will get through. */
 const DISCONNECTED_CODES = new Set([
   "action_prohibited",
   "channel_not_found",
@@ -113,12 +113,12 @@ function insideBold(line: string): string {
   return escapeMrkdwn(line.replace(/\*/g, "\u2217").replace(/`/g, "\u02CB")) || EMPTY_VALUE;
 }
 
-/** Bold user text; callers cut it first with `cleanLine`, so it stays far below every Slack limit. */
+/** Wraps user text in bold. Callers cut it first with `cleanLine`, so it stays far below every Slack limit. */
 function boldMrkdwn(line: string): string {
   return `*${insideBold(line)}*`;
 }
 
-/** A link in Slack's `<url|label>` form; `|` in the URL is percent-encoded because it would end the URL part. */
+/** Formats a link in Slack's `<url|label>` form, percent-encoding `|` in the URL because it would end the URL part. */
 function linkMrkdwn(href: string, labelMrkdwn: string): string {
   return `<${escapeMrkdwn(href.replace(/\|/g, "%7C"))}|${labelMrkdwn}>`;
 }
@@ -162,7 +162,7 @@ function buildEnquiryMessage(alert: EnquiryAlert): SlackMessage {
 
   const fixedBlocks = message.total > 0 ? 3 : 2;
   const fieldCapacity = (SLACK_MAX_BLOCKS - fixedBlocks) * SLACK_MAX_FIELDS_PER_SECTION;
-  const longestValue = Math.max(0, ...fields.map((field) => field.value.total));
+  const longestValue = fields.reduce((longest, field) => Math.max(longest, field.value.total), 0);
   const start: ContentLimits = {
     message: Math.min(SLACK_SECTION_TEXT_MAX, message.total),
     fieldValue: Math.min(SLACK_FIELD_TEXT_MAX, longestValue),
@@ -190,7 +190,7 @@ function buildEnquiryMessage(alert: EnquiryAlert): SlackMessage {
   return shrinkToBudget(SLACK_TOTAL_TEXT_BUDGET, start, { message: MESSAGE_FLOOR, fieldValue: FIELD_VALUE_FLOOR }, build, totalTextLength);
 }
 
-/** A field as its bold label line (empty when there is no label) over its value, within the field limit. */
+/** Formats a field as its bold label line (empty when there is no label) over its value, within the field limit. */
 function fieldMrkdwn(head: string, value: MeasuredText, valueLimit: number): string {
   const limit = Math.min(valueLimit, SLACK_FIELD_TEXT_MAX - head.length);
   const body = value.total > 0 ? value.clip(limit) || ELLIPSIS : EMPTY_VALUE;
@@ -242,7 +242,7 @@ export function validateSlackWebhookUrl(
   return { ok: true, url: checked.url.href };
 }
 
-/** Maps Slack's answer to a ProviderError; Slack names its errors in the plain-text body. */
+/** Maps Slack's response to a ProviderError. Slack names its errors in the plain-text body. */
 export function slackErrorFromResponse(response: WebhookResponse): ProviderError {
   const body = response.body.trim();
   const code = /^[a-z][a-z0-9_]{0,63}$/.test(body) ? body : undefined;
@@ -252,8 +252,8 @@ export function slackErrorFromResponse(response: WebhookResponse): ProviderError
   if (code === "rollup_error" || isRetryableStatus(response.status)) return retryableHttpError("slack", "Slack", response, providerCode);
   if ([401, 403, 404, 410].includes(response.status)) return disconnected(response.status, providerCode);
 
-  const what = response.status < 300 ? `answered HTTP ${response.status} without "ok"` : `rejected the alert with HTTP ${response.status}`;
-  return new ProviderError("slack", `Slack ${what} (${providerCode}). Retrying the same message will not help.`, {
+  const failure = response.status < 300 ? `responded with HTTP ${response.status} but not "ok"` : `rejected the alert with HTTP ${response.status}`;
+  return new ProviderError("slack", `Slack ${failure} (${providerCode}). Retrying the same message will not help.`, {
     retryable: false,
     status: response.status,
     providerCode,
@@ -271,11 +271,11 @@ function disconnected(status: number, providerCode: string): ProviderError {
 export interface SlackAdapterOptions {
   webhookUrl: string;
   timeoutMs?: number;
-  /** Webhook hosts to accept; defaults to Slack's. Tests add 127.0.0.1 for the local fake. */
+  /** Webhook hosts to accept in place of Slack's own. Tests pass 127.0.0.1 for the local fake. */
   allowedHosts?: readonly string[];
   /** Hosts accepted in addition to `allowedHosts` or the defaults. */
   extraAllowedHosts?: readonly string[];
-  /** Accepts http:// webhook URLs; only for a local fake. */
+  /** Permission to use an http:// webhook URL, which only a local fake needs. */
   allowInsecureHttp?: boolean;
   fetcher?: typeof fetch;
 }

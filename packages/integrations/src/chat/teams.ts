@@ -28,10 +28,10 @@ import {
 import type { ChatAdapter, ChatAlert, DigestAlert, EnquiryAlert } from "./types";
 
 /**
- * Microsoft documents a message size limit of about 28 KB for messages a flow posts to Teams, failing above it with
- * "Request Entity too large" (Microsoft Learn, Teams connector, "Known issues and limitations"). Read as 28,000
- * bytes, the smaller meaning of KB. The flow wraps our card in its own message, whose overhead is not documented,
- * so we aim 4,000 bytes lower.
+ * Microsoft documents a limit of about 28 KB for a message a flow posts to Teams, which fails above it with
+ * "Request Entity too large" (Microsoft Learn, Microsoft Teams connector reference, known issues and limitations).
+ * We read it as 28,000 bytes, the smaller meaning of KB. The flow wraps our card in its own message, whose overhead
+ * is not documented, so the budget is 4,000 bytes lower.
  */
 export const TEAMS_MESSAGE_LIMIT_BYTES = 28_000;
 export const TEAMS_PAYLOAD_BUDGET_BYTES = TEAMS_MESSAGE_LIMIT_BYTES - 4_000;
@@ -49,8 +49,8 @@ const ADAPTIVE_CARD_SCHEMA = "http://adaptivecards.io/schemas/adaptive-card.json
 const MESSAGE_FLOOR_BYTES = 1_000;
 const FIELD_VALUE_FLOOR_BYTES = 200;
 
-// A deleted flow or a revoked signature answers 401, 403 or 404; 410 is taken to mean the same.
-// NOTE: the status a switched-off flow answers with is unconfirmed. If it is none of these, the alert fails as
+// A deleted flow or a revoked signature gets 401, 403 or 404, and 410 is taken to mean the same.
+// NOTE: the status a switched-off flow responds with is unconfirmed. If it is none of these, the alert fails as
 // not retryable without asking for attention.
 const DISCONNECTED_STATUSES = new Set([401, 403, 404, 410]);
 
@@ -150,7 +150,7 @@ function payloadBytes(message: TeamsMessage): number {
   return utf8Length(JSON.stringify(message));
 }
 
-/** A Markdown link to one of our URLs; parentheses are percent-encoded because `)` would end the link. */
+/** Formats a Markdown link to one of our URLs, percent-encoding parentheses because `)` would end the link. */
 function markdownLink(href: string, labelMarkdown: string): string {
   return `[${labelMarkdown}](${href.replace(/\(/g, "%28").replace(/\)/g, "%29")})`;
 }
@@ -189,7 +189,7 @@ function buildEnquiryMessage(alert: EnquiryAlert): TeamsMessage {
 
   const start: ContentLimits = {
     message: message.total,
-    fieldValue: Math.max(0, ...fields.map((field) => field.value.total)),
+    fieldValue: fields.reduce((longest, field) => Math.max(longest, field.value.total), 0),
     fieldCount: fields.length,
   };
 
@@ -237,15 +237,15 @@ function buildDigestMessage(alert: DigestAlert): TeamsMessage {
     return envelope({ body });
   };
 
-  const count = largestFittingCount(itemBlocks.length, (shown) => payloadBytes(build(shown)) <= TEAMS_PAYLOAD_BUDGET_BYTES);
+  const count = largestFittingCount(itemBlocks.length, (candidate) => payloadBytes(build(candidate)) <= TEAMS_PAYLOAD_BUDGET_BYTES);
   return build(count);
 }
 
 /**
  * Checks a Teams webhook URL for the settings page. Retired Office 365 connector URLs get their own message,
- * because the fix is a new Workflows webhook, not a corrected URL. Otherwise the URL must be https (http only with
- * `allowHttp`, for a local fake) on a host that ends with one of `allowedHostSuffixes`; an entry without a leading
- * dot matches that exact host only.
+ * because the fix is a new Workflows webhook, not a corrected URL. Otherwise the URL must be https, or http with
+ * `allowHttp` for a local fake. Its host must end with one of `allowedHostSuffixes`, and an entry without a
+ * leading dot matches that exact host only.
  */
 export function validateTeamsWebhookUrl(
   url: string,
@@ -289,7 +289,7 @@ function azureErrorCode(body: string): string | undefined {
   }
 }
 
-/** Maps a non-2xx answer from a Workflows webhook to a ProviderError. */
+/** Maps a non-2xx response from a Workflows webhook to a ProviderError. */
 export function teamsErrorFromResponse(response: WebhookResponse): ProviderError {
   const code = azureErrorCode(response.body);
   const providerCode = code ?? `http_${response.status}`;
@@ -314,11 +314,11 @@ export function teamsErrorFromResponse(response: WebhookResponse): ProviderError
 export interface TeamsAdapterOptions {
   webhookUrl: string;
   timeoutMs?: number;
-  /** Host suffixes or exact hosts to accept; defaults to the Workflows hosts. Tests add 127.0.0.1 for the local fake. */
+  /** Host suffixes or exact hosts to accept in place of the Workflows hosts. Tests pass 127.0.0.1 for the local fake. */
   allowedHosts?: readonly string[];
   /** Hosts accepted in addition to `allowedHosts` or the defaults. */
   extraAllowedHosts?: readonly string[];
-  /** Accepts http:// webhook URLs; only for a local fake. */
+  /** Permission to use an http:// webhook URL, which only a local fake needs. */
   allowInsecureHttp?: boolean;
   fetcher?: typeof fetch;
 }

@@ -8,7 +8,7 @@ export const ELLIPSIS = "…";
 /** Shown where a field has no value, because both chat tools reject or collapse empty text. */
 export const EMPTY_VALUE = "—";
 
-/** Titles and labels are one line; longer ones are cut so they cannot crowd out the fields and message. */
+/** Maximum lengths of a title and a label, which are single lines cut short so they cannot crowd out the rest. */
 export const TITLE_MAX_CHARS = 150;
 export const LABEL_MAX_CHARS = 100;
 
@@ -19,7 +19,7 @@ export const DIGEST_SUMMARY_MAX_CHARS = 280;
 export const DEFAULT_TIMEOUT_MS = 10_000;
 
 // Bidirectional embedding, override and isolate controls can make text display in a different order from the
-// one it is stored in, for example to disguise an address; the alert shows the text in stored order instead.
+// one it is stored in, for example to disguise an address. Removing them shows the text in stored order.
 const BIDI_CONTROLS = /[\u202A-\u202E\u2066-\u2069]/g;
 // C0 and C1 control characters other than tab and line feed, which render as nothing or as boxes.
 const CONTROL_CHARACTERS = /[\u0000-\u0008\u000B-\u001F\u007F-\u009F]/g;
@@ -76,7 +76,7 @@ export interface MeasuredText {
 
 const graphemeSegmenter = new Intl.Segmenter(undefined, { granularity: "grapheme" });
 
-// Intl.Segmenter is slow on long strings (in Node 22, 30,000 ASCII characters take seconds), so it only ever sees
+// Intl.Segmenter is slow on long strings (in Node 22, 30,000 ASCII characters take seconds), so it only receives
 // this many code points on each side of a cut. A grapheme cluster longer than the window, such as a stack of
 // combining marks, may still be cut inside.
 const BOUNDARY_WINDOW = 16;
@@ -108,9 +108,9 @@ export function measureUserText(
     const room = max - ellipsisCost;
     if (room <= 0) return "";
 
-    let kept = graphemeStartAtOrBefore(codePoints, countAtMost(ends, room));
-    while (kept > 0 && /^\s$/.test(codePoints[kept - 1] ?? "")) kept -= 1;
-    return pieces.slice(0, kept).join("") + ELLIPSIS;
+    let keepCount = graphemeStartAtOrBefore(codePoints, countAtMost(ends, room));
+    while (keepCount > 0 && /^\s$/.test(codePoints[keepCount - 1] ?? "")) keepCount -= 1;
+    return pieces.slice(0, keepCount).join("") + ELLIPSIS;
   };
   return { total, clip };
 }
@@ -154,7 +154,7 @@ export function utf16Length(text: string): number {
   return text.length;
 }
 
-/** Counts the bytes of text in UTF-8 without encoding it; a lone surrogate counts as U+FFFD, as TextEncoder writes it. */
+/** Counts the bytes of text in UTF-8 without encoding it. A lone surrogate counts as U+FFFD, as TextEncoder writes it. */
 export function utf8Length(text: string): number {
   let bytes = 0;
   for (let index = 0; index < text.length; index++) {
@@ -194,7 +194,7 @@ function isLowSurrogate(code: number): boolean {
   return code >= 0xdc00 && code <= 0xdfff;
 }
 
-/** The phrase that stands for items or fields left out of a message. */
+/** Returns the phrase that stands for items or fields left out of a message. */
 export function moreText(count: number): string {
   return `and ${count} more`;
 }
@@ -227,8 +227,8 @@ const MAX_SHRINK_ROUNDS = 100;
 
 /**
  * Builds a payload and rebuilds it with tighter limits until `measure` is within `budget`. The message shrinks
- * first, down to `floor.message`; then every field value, down to `floor.fieldValue`; then whole fields are left
- * out from the end; and last the message goes. Returns the smallest payload tried when nothing fits.
+ * first, down to `floor.message`. Next every field value shrinks, down to `floor.fieldValue`. Then whole fields
+ * are left out from the end, and last the message goes. Returns the smallest payload tried when nothing fits.
  */
 export function shrinkToBudget<T>(
   budget: number,
@@ -263,7 +263,7 @@ export function shrinkToBudget<T>(
   return payload;
 }
 
-/** Why a webhook URL was rejected, for the settings page to show. */
+/** Reason a webhook URL was rejected, for the settings page to show. */
 export type WebhookUrlProblem =
   | "invalid_url"
   | "retired_connector"
@@ -334,7 +334,7 @@ export function checkAlertLink(provider: string, raw: string): string {
   return url.href;
 }
 
-/** A webhook's answer: status, headers and at most the first few kilobytes of the body. */
+/** A webhook's response: status, headers and at most the first 4,096 characters of the body. */
 export interface WebhookResponse {
   status: number;
   headers: Headers;
@@ -344,8 +344,8 @@ export interface WebhookResponse {
 const MAX_BODY_CHARS = 4096;
 
 /**
- * Posts a JSON body to a webhook. Network failures and timeouts become retryable ProviderErrors; every HTTP
- * answer is returned for the adapter to classify.
+ * Posts a JSON body to a webhook. Network failures and timeouts become retryable ProviderErrors, and every HTTP
+ * response is returned for the adapter to classify.
  */
 export async function postJson(
   provider: string,
@@ -383,12 +383,12 @@ export async function postJson(
   }
 }
 
-/** Builds the error for a 408, 429 or 5xx answer, keeping the wait that `Retry-After` asks for. */
+/** Builds the error for a 408, 429 or 5xx response, keeping the delay that `Retry-After` requests. */
 export function retryableHttpError(provider: string, toolName: string, response: WebhookResponse, providerCode: string): ProviderError {
   const retryAfterSeconds = parseRetryAfter(response.headers.get("retry-after"));
   const wait = retryAfterSeconds === undefined ? "" : ` Retry after ${retryAfterSeconds} s.`;
-  const what = response.status === 429 ? "rate-limited the alert" : `failed with HTTP ${response.status}`;
-  return new ProviderError(provider, `${toolName} ${what} (${providerCode}).${wait}`, {
+  const failure = response.status === 429 ? "rate-limited the alert" : `failed with HTTP ${response.status}`;
+  return new ProviderError(provider, `${toolName} ${failure} (${providerCode}).${wait}`, {
     retryable: true,
     status: response.status,
     providerCode,
