@@ -1,8 +1,11 @@
 import { activities, emailSuppressions, tasks } from "@plumbline/db";
-import { createExecutionContext, createScheduledController, waitOnExecutionContext } from "cloudflare:test";
+import { createExecutionContext, createMessageBatch, createScheduledController, getQueueResult, waitOnExecutionContext } from "cloudflare:test";
 import { and, eq } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
+import { parseEnv } from "../../apps/api/src/env";
+import { deliverOutboundMessage } from "../../apps/api/src/follow-up/deliver";
 import worker from "../../apps/api/src/index";
+import { createLogger } from "../../apps/api/src/logger";
 import { callApi, fakeBaseUrl, fakeRequests, submitJson, testEnv } from "../support/api";
 import { integrationOf, seedIntegration, seedPeople, seedRule, seedTeam, settledMessages, tasksOf, updateFirm } from "../support/follow-up";
 import { messagesOf, opportunitiesOf } from "../support/rows";
@@ -318,5 +321,76 @@ describe("integrations API", () => {
     });
     expect(response.status).toBe(422);
     expect(((await response.json()) as { error: { message: string } }).error.message).toContain("Workflows");
+  });
+});
+
+describe("provider outage and recovery", () => {
+  /** A queue that accepts and drops messages, so only the test drives delivery. */
+  const silentQueue = { send: async () => {}, sendBatch: async () => {} };
+
+  it("every message arrives exactly once", async () => {
+    const [firm] = await seedTwoFirms();
+    const token = `pm-outage4-${firm.firmId}`;
+    await seedIntegration(firm.firmId, "mail", "postmark", token);
+    for (const i of [1, 2, 3]) {
+      await callApi(
+        `/v1/forms/${firm.formKey}/submissions`,
+        { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ submissionId: `outage-${i}-abcdef`, fields: { name: `Outage ${i}`, email: `outage${i}@example.com` } }) },
+        { FOLLOW_UP_QUEUE: silentQueue },
+      );
+    }
+    const acknowledgements = (await messagesOf(firm.firmId)).filter((row) => row.kind === "acknowledgement_email");
+    expect(acknowledgements).toHaveLength(3);
+
+    // Redeliver like the queue would, moving the clock past each retry, until the outage is over.
+    const env = parseEnv(testEnv({ FOLLOW_UP_QUEUE: silentQueue }));
+    let now = Date.now();
+    for (let round = 1; round <= 6; round++) {
+      for (const row of acknowledgements) {
+        await deliverOutboundMessage({ env, db: testDatabase(), logger: createLogger(), now: new Date(now), attempt: round }, firm.firmId, row.id);
+      }
+      now += 2 * 60 * 60 * 1000;
+    }
+
+    const finished = (await messagesOf(firm.firmId)).filter((row) => row.kind === "acknowledgement_email");
+    expect(finished.every((row) => row.status === "sent")).toBe(true);
+    const accepted = (await fakeRequests("/postmark/email")).filter((request) => request.headers["x-postmark-server-token"] === token);
+    // Four 503s during the outage, then exactly one accepted request per message.
+    expect(accepted).toHaveLength(4 + 3);
+    const delivered = new Set(accepted.slice(4).map((request) => JSON.parse(request.body).Metadata.outboundMessageId));
+    expect(delivered).toEqual(new Set(acknowledgements.map((row) => row.id)));
+  });
+});
+
+describe("follow-up queue", () => {
+  it("acks a sent message and retries a rate-limited one", async () => {
+    const [firm, other] = await seedTwoFirms();
+    await seedIntegration(firm.firmId, "mail", "postmark", "pm-ok-queue");
+    await seedIntegration(other.firmId, "mail", "postmark", "pm-limited-queue");
+    const silentQueue = { send: async () => {}, sendBatch: async () => {} };
+    for (const seeded of [firm, other]) {
+      await callApi(
+        `/v1/forms/${seeded.formKey}/submissions`,
+        { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ fields: { name: "Queue Case", email: "queuecase@example.com" } }) },
+        { FOLLOW_UP_QUEUE: silentQueue },
+      );
+    }
+    const ok = (await messagesOf(firm.firmId)).find((row) => row.kind === "acknowledgement_email")!;
+    const limited = (await messagesOf(other.firmId)).find((row) => row.kind === "acknowledgement_email")!;
+
+    const batch = createMessageBatch("plumbline-follow-up", [
+      { id: "q-ok", timestamp: new Date(), attempts: 1, body: { kind: "outbound", outboundMessageId: ok.id, firmId: firm.firmId } },
+      { id: "q-limited", timestamp: new Date(), attempts: 1, body: { kind: "outbound", outboundMessageId: limited.id, firmId: other.firmId } },
+    ]);
+    const ctx = createExecutionContext();
+    await worker.queue(batch, testEnv(), ctx);
+    const result = await getQueueResult(batch, ctx);
+
+    expect(result.explicitAcks).toEqual(["q-ok"]);
+    expect(result.retryMessages.map((retry) => retry.msgId)).toEqual(["q-limited"]);
+    const after = (await messagesOf(other.firmId)).find((row) => row.id === limited.id);
+    // The fake's Retry-After is 7 s, and the first backoff is at least 15 s, so the wait is the larger one.
+    expect(after!.nextAttemptAt!.getTime() - after!.updatedAt.getTime()).toBeGreaterThanOrEqual(7000);
+    expect(after?.lastError).toContain("429");
   });
 });

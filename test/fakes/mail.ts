@@ -91,11 +91,27 @@ function postmarkBodyProblem(body: Record<string, unknown>): string | undefined 
   return undefined;
 }
 
+/** Requests seen per `outage<N>` token: such a token's first N requests get a 503, the rest succeed. */
+const outageCounts = new Map<string, number>();
+
+/** Reads `outage<N>` from a token, for a provider that is down for N requests and then recovers. */
+function outageLength(token: string | undefined): number {
+  const match = /outage(\d+)/.exec(token ?? "");
+  return match ? Number(match[1]) : 0;
+}
+
 export const postmarkFake: Fake = {
   name: "postmark",
   matches: (method, path) => method === "POST" && path === "/postmark/email",
   handle(request, response) {
-    const behaviour = behaviourOf(request.headers["x-postmark-server-token"]);
+    const token = request.headers["x-postmark-server-token"];
+    const outage = outageLength(token);
+    if (outage > 0 && token) {
+      const seen = (outageCounts.get(token) ?? 0) + 1;
+      outageCounts.set(token, seen);
+      if (seen <= outage) return sendText(response, 503, "Service Unavailable");
+    }
+    const behaviour = outage > 0 ? "ok" : behaviourOf(token);
 
     if (behaviour === "hang") return;
     if (behaviour === "down") return sendText(response, 503, "Service Unavailable");
