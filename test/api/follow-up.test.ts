@@ -2,7 +2,7 @@ import { activities, emailSuppressions, tasks } from "@plumbline/db";
 import { createExecutionContext, createMessageBatch, createScheduledController, getQueueResult, waitOnExecutionContext } from "cloudflare:test";
 import { and, eq } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
-import { parseEnv } from "../../apps/api/src/env";
+import { parseEnv, type FollowUpMessage } from "../../apps/api/src/env";
 import { deliverOutboundMessage } from "../../apps/api/src/follow-up/deliver";
 import worker from "../../apps/api/src/index";
 import { createLogger } from "../../apps/api/src/logger";
@@ -378,9 +378,9 @@ describe("follow-up queue", () => {
     const ok = (await messagesOf(firm.firmId)).find((row) => row.kind === "acknowledgement_email")!;
     const limited = (await messagesOf(other.firmId)).find((row) => row.kind === "acknowledgement_email")!;
 
-    const batch = createMessageBatch("plumbline-follow-up", [
-      { id: "q-ok", timestamp: new Date(), attempts: 1, body: { kind: "outbound", outboundMessageId: ok.id, firmId: firm.firmId } },
-      { id: "q-limited", timestamp: new Date(), attempts: 1, body: { kind: "outbound", outboundMessageId: limited.id, firmId: other.firmId } },
+    const batch = createMessageBatch<FollowUpMessage>("plumbline-follow-up", [
+      { id: "q-ok", timestamp: new Date(), attempts: 1, body: { kind: "outbound" as const, outboundMessageId: ok.id, firmId: firm.firmId } },
+      { id: "q-limited", timestamp: new Date(), attempts: 1, body: { kind: "outbound" as const, outboundMessageId: limited.id, firmId: other.firmId } },
     ]);
     const ctx = createExecutionContext();
     await worker.queue(batch, testEnv(), ctx);
