@@ -1,7 +1,7 @@
 import { ENQUIRY_LIMITS } from "@plumbline/core";
 import { describe, expect, it } from "vitest";
 import { callApi, errorOf, submitJson } from "../support/api";
-import { storedCounts } from "../support/rows";
+import { contactsOf, storedCounts } from "../support/rows";
 import { seedTwoFirms } from "../support/seed";
 
 const NOTHING_STORED = { contacts: 0, opportunities: 0, messages: 0, submissions: 0 };
@@ -210,5 +210,41 @@ describe("enquiry submission, size caps", () => {
     });
     expect(response.status).toBe(413);
     expect((await errorOf(response)).field).toBe("attribution.firstTouch.utm_campaign");
+  });
+});
+
+describe("enquiry submission, charsets", () => {
+  it("urlencoded body in ISO-8859-1 is read correctly", async () => {
+    const [firm] = await seedTwoFirms();
+    const response = await callApi(`/v1/forms/${firm.formKey}/submissions`, {
+      method: "POST",
+      headers: { "content-type": "application/x-www-form-urlencoded; charset=ISO-8859-1", accept: "application/json" },
+      body: "name=Ren%E9e+Fran%E7ois&email=renee.latin1%40example.fr",
+    });
+    expect(response.status).toBe(201);
+    const [contact] = await contactsOf(firm.firmId);
+    expect(contact?.name).toBe("Renée François");
+  });
+
+  it("UTF-8 urlencoded body keeps accents", async () => {
+    const [firm] = await seedTwoFirms();
+    const response = await callApi(`/v1/forms/${firm.formKey}/submissions`, {
+      method: "POST",
+      headers: { "content-type": "application/x-www-form-urlencoded", accept: "application/json" },
+      body: new URLSearchParams({ name: "Zoë 山田", email: "zoe.utf8@example.com" }),
+    });
+    expect(response.status).toBe(201);
+    const [contact] = await contactsOf(firm.firmId);
+    expect(contact?.name).toBe("Zoë 山田");
+  });
+
+  it("unknown charset is a 415", async () => {
+    const [firm] = await seedTwoFirms();
+    const response = await callApi(`/v1/forms/${firm.formKey}/submissions`, {
+      method: "POST",
+      headers: { "content-type": "application/x-www-form-urlencoded; charset=x-no-such-charset", accept: "application/json" },
+      body: "name=A&email=a%40example.com",
+    });
+    expect(response.status).toBe(415);
   });
 });

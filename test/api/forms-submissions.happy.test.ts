@@ -262,3 +262,27 @@ describe("enquiry submission, attribution", () => {
     expect(opportunity?.channel).toBe("direct");
   });
 });
+
+describe("enquiry submission, one person", () => {
+  it("phone-only contact gains the email later", async () => {
+    const [firm] = await seedTwoFirms();
+    await submitJson(firm.formKey, { submissionId: "merge-phone-1", fields: { name: "Pat Caller", phone: "07911 123777" } });
+    await submitJson(firm.formKey, { submissionId: "merge-phone-2", fields: { name: "Pat Caller", phone: "+44 7911 123777", email: "pat.caller@example.com" } });
+
+    const contacts = await contactsOf(firm.firmId);
+    expect(contacts).toHaveLength(1);
+    expect(contacts[0]?.emailNormalised).toBe("pat.caller@example.com");
+    expect(await opportunitiesOf(firm.firmId)).toHaveLength(2);
+  });
+
+  it("existing email contact is not merged twice", async () => {
+    const [firm] = await seedTwoFirms();
+    await submitJson(firm.formKey, { submissionId: "merge-both-1", fields: { name: "Sam Email", email: "sam.both@example.com" } });
+    await submitJson(firm.formKey, { submissionId: "merge-both-2", fields: { name: "Sam Phone", phone: "07911 123888" } });
+    await submitJson(firm.formKey, { submissionId: "merge-both-3", fields: { name: "Sam Both", phone: "07911 123888", email: "sam.both@example.com" } });
+
+    const contacts = await contactsOf(firm.firmId);
+    expect(contacts).toHaveLength(2);
+    expect(contacts.filter((contact) => contact.emailNormalised === "sam.both@example.com")).toHaveLength(1);
+  });
+});

@@ -6,12 +6,12 @@ import { sendJson, sendText, type Fake, type RecordedRequest } from "./http";
  * The last path segment chooses the response, the way a provider's test hook would: `ok`, `channel_not_found`,
  * `channel_is_archived`, `no_service`, `no_team`, `team_disabled`, `invalid_token`, `action_prohibited`,
  * `unauthorized`, `invalid_payload`, `too_large`, `limited` (429 with `Retry-After: 3`), `down` (500
- * `rollup_error`) and `hang` (no answer). Any other segment answers like a working webhook, because real webhook
+ * `rollup_error`) and `hang` (no response). Any other segment gets the success response, because real webhook
  * URLs end in a secret.
  *
- * Before that, each fake checks the body as its provider does: Slack answers `invalid_payload` to a body without
- * `text` or `blocks`, with more than 50 blocks, or with a section text over 3,000 characters or a field over 2,000;
- * Teams answers 413 to a body over 28,000 bytes and 400 to an envelope that is not one Adaptive Card message.
+ * Before that, each fake checks the body as its provider does. Slack rejects with `invalid_payload` a body without
+ * `text` or `blocks`, with more than 50 blocks, or with a section text over 3,000 characters or a field over 2,000.
+ * Teams rejects a body over 28,000 bytes with 413 and an envelope that is not one Adaptive Card message with 400.
  */
 
 interface Failure {

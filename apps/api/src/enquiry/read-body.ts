@@ -63,7 +63,7 @@ export async function readSubmission(request: Request): Promise<ReadSubmission> 
 
   const entries =
     encoding === "urlencoded"
-      ? [...new URLSearchParams(decodeUtf8(bytes, "body")).entries()]
+      ? decodeUrlEncoded(bytes, charsetOf(request))
       : await readMultipartEntries(bytes, request.headers.get("content-type") ?? "");
   return { encoding, body: fromFormEntries(entries) };
 }
@@ -85,6 +85,54 @@ function encodingOf(type: string): SubmissionEncoding {
         `Content-Type ${type ? `"${type}"` : "(none)"} is not accepted. Send application/json, text/plain carrying JSON, application/x-www-form-urlencoded or multipart/form-data.`,
       );
   }
+}
+
+/** The `charset` parameter of the Content-Type, lower-cased, or utf-8 when absent. */
+function charsetOf(request: Request): string {
+  const match = /;\s*charset="?([^";\s]+)"?/i.exec(request.headers.get("content-type") ?? "");
+  return (match?.[1] ?? "utf-8").toLowerCase();
+}
+
+/**
+ * Decodes a urlencoded body in its declared charset. URLSearchParams always reads percent-escapes as UTF-8, so a
+ * form whose page is ISO-8859-1 (accept-charset, or an old site) would turn "Ren%E9e" into "Ren\uFFFDe". Here each
+ * name and value is percent-decoded to bytes first and then decoded with the declared charset.
+ */
+function decodeUrlEncoded(bytes: Uint8Array, charset: string): [string, string][] {
+  let decoder: TextDecoder;
+  try {
+    decoder = new TextDecoder(charset, { fatal: true, ignoreBOM: false });
+  } catch {
+    throw new ApiError("unsupported_media_type", `The charset "${charset.slice(0, 40)}" is not supported. Send the form as UTF-8.`);
+  }
+
+  const text = new TextDecoder("latin1").decode(bytes);
+  const decode = (part: string): string => {
+    const raw = part.replace(/\+/g, " ");
+    const out: number[] = [];
+    for (let i = 0; i < raw.length; i++) {
+      const hex = raw[i] === "%" ? raw.slice(i + 1, i + 3) : "";
+      if (/^[0-9a-fA-F]{2}$/.test(hex)) {
+        out.push(parseInt(hex, 16));
+        i += 2;
+      } else {
+        out.push(raw.charCodeAt(i) & 0xff);
+      }
+    }
+    try {
+      return decoder.decode(new Uint8Array(out));
+    } catch {
+      throw new ApiError("invalid_request", `The form data is not valid ${charset}.`);
+    }
+  };
+
+  return text
+    .split("&")
+    .filter((pair) => pair.length > 0)
+    .map((pair) => {
+      const equals = pair.indexOf("=");
+      return equals === -1 ? [decode(pair), ""] : [decode(pair.slice(0, equals)), decode(pair.slice(equals + 1))];
+    });
 }
 
 function decodeUtf8(bytes: Uint8Array, what: string): string {

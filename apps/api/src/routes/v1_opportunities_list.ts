@@ -1,3 +1,4 @@
+import { DEFAULT_STAGES, type StageKey } from "@plumbline/core";
 import { listOpportunities } from "@plumbline/db";
 import type { Hono } from "hono";
 import { z } from "zod";
@@ -8,8 +9,10 @@ import { listQuerySchema, parseQuery } from "./list-query";
 
 const filterValue = z.string().max(64, { error: "must be at most 64 characters" }).optional();
 
+const STAGE_KEYS = DEFAULT_STAGES.map((stage) => stage.key) as [StageKey, ...StageKey[]];
+
 const querySchema = listQuerySchema.extend({
-  stage: filterValue,
+  stage: z.enum(STAGE_KEYS, { error: `must be one of ${STAGE_KEYS.join(", ")}` }).optional(),
   channel: filterValue,
   contactId: filterValue,
 });

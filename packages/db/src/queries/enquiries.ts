@@ -1,4 +1,5 @@
-import { and, desc, eq, gte, lt, or, sql } from "drizzle-orm";
+import { and, desc, eq, gte, isNull, lt, notExists, or, sql } from "drizzle-orm";
+import { alias } from "drizzle-orm/sqlite-core";
 import type { BatchItem } from "drizzle-orm/batch";
 import type { Database } from "../client";
 import { decodeCursor, encodeCursor, type Page } from "./pagination";
@@ -144,6 +145,16 @@ export async function findRecentSubmissionByFingerprint(
   return row ?? null;
 }
 
+async function findPhoneOnlyContactId(db: Database, firmId: string, phoneE164: string): Promise<string | null> {
+  const row = await db
+    .select({ id: contacts.id })
+    .from(contacts)
+    .where(and(eq(contacts.firmId, firmId), eq(contacts.phoneE164, phoneE164), isNull(contacts.emailNormalised)))
+    .orderBy(contacts.createdAt)
+    .get();
+  return row?.id ?? null;
+}
+
 async function findContactIdByPhone(db: Database, firmId: string, phoneE164: string): Promise<string | null> {
   const row = await db
     .select({ id: contacts.id })
@@ -171,6 +182,32 @@ export async function recordEnquiry(db: Database, enquiry: NewEnquiry): Promise<
   const statements: BatchItem<"sqlite">[] = [];
 
   if (contact.emailNormalised) {
+    if (contact.phoneE164) {
+      // A person who first rang or sent a phone-only enquiry and now writes with an email is the same person: give
+      // that phone-only contact the email, unless a contact with this email already exists.
+      const phoneOnly = await findPhoneOnlyContactId(db, firmId, contact.phoneE164);
+      if (phoneOnly) {
+        const existing = alias(contacts, "existing");
+        statements.push(
+          db
+            .update(contacts)
+            .set({ email: contact.email, emailNormalised: contact.emailNormalised, updatedAt: now })
+            .where(
+              and(
+                eq(contacts.firmId, firmId),
+                eq(contacts.id, phoneOnly),
+                isNull(contacts.emailNormalised),
+                notExists(
+                  db
+                    .select({ id: existing.id })
+                    .from(existing)
+                    .where(and(eq(existing.firmId, firmId), eq(existing.emailNormalised, contact.emailNormalised))),
+                ),
+              ),
+            ),
+        );
+      }
+    }
     statements.push(
       db
         .insert(contacts)

@@ -50,7 +50,7 @@ const MESSAGE_FLOOR_BYTES = 1_000;
 const FIELD_VALUE_FLOOR_BYTES = 200;
 
 // A deleted flow or a revoked signature gets 401, 403 or 404, and 410 is taken to mean the same.
-// NOTE: the status a switched-off flow responds with is unconfirmed. If it is none of these, the alert fails as
+// NOTE: the status a switched-off flow responds with is unconfirmed. With any other status, the alert fails as
 // not retryable without asking for attention.
 const DISCONNECTED_STATUSES = new Set([401, 403, 404, 410]);
 
@@ -139,7 +139,6 @@ function markdownPieces(codePoints: string[]): string[] {
 export function escapeTeamsMarkdown(text: string): string {
   return markdownPieces(Array.from(text)).join("");
 }
-
 
 /** Escapes user text and measures it in JSON bytes, so that a cut never falls inside an escape. */
 function measureMarkdown(text: UserText): MeasuredText {
