@@ -37,6 +37,7 @@ const FIRM_TABLES = [
   "email_templates",
   "forms",
   "integrations",
+  "meetings",
   "memberships",
   "opportunities",
   "outbound_messages",

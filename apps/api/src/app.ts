@@ -14,6 +14,11 @@ import { registerDevOutbox } from "./routes/dev_outbox";
 import { registerIntegrationRoutes } from "./routes/v1_integrations";
 import { registerOutboundMessageRoutes } from "./routes/v1_outbound_messages";
 import { registerTaskRoutes } from "./routes/v1_tasks";
+import { registerOpportunityStageRoutes } from "./routes/v1_opportunities_stage";
+import { registerSettingsRoutes } from "./routes/v1_settings";
+import { registerRoutingRoutes } from "./routes/v1_routing";
+import { registerEmailTemplateRoutes } from "./routes/v1_email_templates";
+import { registerMemberRoutes } from "./routes/v1_members";
 
 export function createApp() {
   const app = new Hono<HonoEnv>();
@@ -28,8 +33,13 @@ export function createApp() {
   registerGetOpportunity(app);
   registerSubmissionRoutes(app);
   registerTaskRoutes(app);
+  registerOpportunityStageRoutes(app);
   registerOutboundMessageRoutes(app);
   registerIntegrationRoutes(app);
+  registerSettingsRoutes(app);
+  registerRoutingRoutes(app);
+  registerEmailTemplateRoutes(app);
+  registerMemberRoutes(app);
   registerDevOutbox(app);
 
   app.notFound((c) => {

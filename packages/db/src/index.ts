@@ -11,4 +11,5 @@ export * from "./queries/outbox";
 export * from "./queries/routing";
 export * from "./queries/follow-up";
 export * from "./queries/tasks";
+export * from "./queries/pipeline";
 export * from "./queries/settings";

@@ -7,3 +7,4 @@ export * from "./schema/tasks";
 export * from "./schema/outbox";
 export * from "./schema/webhook-events";
 export * from "./schema/integrations";
+export * from "./schema/meetings";

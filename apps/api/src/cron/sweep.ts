@@ -1,6 +1,7 @@
 import { createDatabase, deleteCountersBefore, findUnqueuedMessages, markMessagesQueued, type Database } from "@plumbline/db";
 import type { AppEnv } from "../env";
 import { runReminderSweep } from "./reminders";
+import { runStallSweep } from "./stalls";
 import type { Logger } from "../logger";
 
 /** Owed messages written at least this long ago without reaching the queue are queued again by the cron. */
@@ -19,6 +20,7 @@ export async function runSweep(env: AppEnv, logger: Logger, now: Date): Promise<
   const steps: Array<[string, () => Promise<void>]> = [
     ["requeue_unqueued", () => requeueUnqueued(env, db, logger, now)],
     ["task_reminders", () => runReminderSweep(env, db, logger, now)],
+    ["stall_detection", () => runStallSweep(db, logger, now)],
     ["delete_rate_limit_windows", () => deleteCountersBefore(db, new Date(now.getTime() - DAY_MS))],
   ];
 

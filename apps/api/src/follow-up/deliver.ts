@@ -2,6 +2,7 @@ import { claimOutboundMessage, markIntegrationNeedsAttention, recordOutcome, typ
 import type { AppEnv } from "../env";
 import type { Logger } from "../logger";
 import { deliverAcknowledgement } from "./acknowledgement";
+import { applyStageEvent } from "../pipeline/apply";
 import type { DeliveryResult } from "./outcome";
 import { deliverPartnerAlert } from "./partner-alert";
 import { deliverTaskNotice } from "./task-notices";
@@ -51,6 +52,9 @@ export async function deliverOutboundMessage(context: DeliveryContext, firmId: s
   }
 
   await record(context, firmId, rows, result);
+  if (result.kind === "sent" && row.kind === "acknowledgement_email" && row.opportunityId) {
+    await applyStageEvent(context.db, context.logger, firmId, row.opportunityId, { type: "acknowledgement_sent", at: context.now, source: result.provider });
+  }
   logger.info("follow_up.delivered", {
     firmId,
     outboundMessageId: row.id,

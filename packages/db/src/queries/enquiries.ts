@@ -245,6 +245,10 @@ export async function recordEnquiry(db: Database, enquiry: NewEnquiry): Promise<
       createdAt: now,
       updatedAt: now,
       lastActivityAt: now,
+      stageEnteredAt: now,
+      lastProspectActivityAt: now,
+      // The sweep works out the real due time on its first look, with the firm's own stall settings.
+      nextStallCheckAt: new Date(now.getTime() + 60 * 60 * 1000),
     }),
     db.insert(activities).values({
       id: enquiry.activity.id,

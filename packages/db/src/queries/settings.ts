@@ -46,7 +46,7 @@ export async function findFollowUpSettings(db: Database, firmId: string): Promis
   return (await db.select(followUpColumns).from(firms).where(eq(firms.id, firmId)).get()) ?? null;
 }
 
-/** Writes the changed settings; keys left out keep their stored value. */
+/** Writes the changed settings. Keys left out keep their stored value. */
 export async function updateFollowUpSettings(db: Database, firmId: string, changes: FollowUpSettingsChanges, now: Date): Promise<void> {
   await db
     .update(firms)
@@ -103,7 +103,7 @@ const memberColumns = {
   awayUntil: memberships.awayUntil,
 };
 
-/** The firm's people, by name. */
+/** Lists the firm's people by name. */
 export async function listFirmMembers(db: Database, firmId: string): Promise<FirmMember[]> {
   return db
     .select(memberColumns)
@@ -136,7 +136,7 @@ export async function setMemberAwayUntil(db: Database, firmId: string, userId: s
 
 export type RoutingRuleRow = typeof routingRules.$inferSelect;
 
-/** The firm's routing rules as stored, in the order they are tried. */
+/** Lists the firm's routing rules as stored, in the order they are tried. */
 export async function listRoutingRuleRows(db: Database, firmId: string): Promise<RoutingRuleRow[]> {
   return db.select().from(routingRules).where(eq(routingRules.firmId, firmId)).orderBy(asc(routingRules.position));
 }
@@ -150,7 +150,7 @@ export interface NewRoutingRule {
 
 /**
  * Replaces the firm's routing rules with `rules`, tried in array order. The delete and the inserts go in one D1
- * batch, which runs as a single transaction, so routing never sees a half-written list. Each rule is its own
+ * batch, which runs as a single transaction, so routing never reads a half-written list. Each rule is its own
  * INSERT so that no statement comes near D1's 100 bound parameters.
  */
 export async function replaceRoutingRules(db: Database, firmId: string, rules: readonly NewRoutingRule[], now: Date): Promise<void> {
@@ -172,15 +172,19 @@ export interface TeamWithMembers {
   members: Array<{ userId: string; name: string; awayUntil: Date | null }>;
 }
 
-/** The firm's teams by name, each with its members in round-robin order. */
-export async function listTeamsWithMembers(db: Database, firmId: string): Promise<TeamWithMembers[]> {
-  const teamRows = await db.select().from(teams).where(eq(teams.firmId, firmId)).orderBy(asc(teams.name), asc(teams.id));
+/** Loads the firm's teams by name, or only the one with `teamId`, each with its members in round-robin order. */
+async function loadTeams(db: Database, firmId: string, teamId?: string): Promise<TeamWithMembers[]> {
+  const teamFilter = teamId === undefined ? eq(teams.firmId, firmId) : and(eq(teams.firmId, firmId), eq(teams.id, teamId));
+  const teamRows = await db.select().from(teams).where(teamFilter).orderBy(asc(teams.name), asc(teams.id));
+  if (teamRows.length === 0) return [];
+
+  const memberFilter = teamId === undefined ? eq(teamMembers.firmId, firmId) : and(eq(teamMembers.firmId, firmId), eq(teamMembers.teamId, teamId));
   const memberRows = await db
     .select({ teamId: teamMembers.teamId, userId: teamMembers.userId, name: users.name, awayUntil: memberships.awayUntil })
     .from(teamMembers)
     .innerJoin(memberships, and(eq(memberships.firmId, teamMembers.firmId), eq(memberships.userId, teamMembers.userId)))
     .innerJoin(users, eq(users.id, teamMembers.userId))
-    .where(eq(teamMembers.firmId, firmId))
+    .where(memberFilter)
     .orderBy(asc(teamMembers.teamId), asc(teamMembers.position));
 
   return teamRows.map((team) => ({
@@ -192,9 +196,15 @@ export async function listTeamsWithMembers(db: Database, firmId: string): Promis
   }));
 }
 
+/** Lists the firm's teams by name, each with its members in round-robin order. */
+export async function listTeamsWithMembers(db: Database, firmId: string): Promise<TeamWithMembers[]> {
+  return loadTeams(db, firmId);
+}
+
+/** Finds one team of the firm with its members; another firm's team is null, like a missing one. */
 export async function findTeamWithMembers(db: Database, firmId: string, teamId: string): Promise<TeamWithMembers | null> {
-  const all = await listTeamsWithMembers(db, firmId);
-  return all.find((team) => team.id === teamId) ?? null;
+  const [team] = await loadTeams(db, firmId, teamId);
+  return team ?? null;
 }
 
 /** Finds a team of the firm by name, ignoring case, so two teams cannot look the same in a list. */

@@ -2,7 +2,7 @@ import { index, integer, primaryKey, sqliteTable, text, uniqueIndex } from "driz
 import { createdAt, firmId, instant, json, updatedAt } from "./columns";
 import { firms } from "./tenancy";
 
-export const INTEGRATION_KINDS = ["mail", "chat"] as const;
+export const INTEGRATION_KINDS = ["mail", "chat", "booking"] as const;
 export type IntegrationKind = (typeof INTEGRATION_KINDS)[number];
 
 export const INTEGRATION_STATUSES = ["active", "needs_attention"] as const;
@@ -17,12 +17,12 @@ export const integrations = sqliteTable(
     id: text("id").primaryKey(),
     firmId: firmId().references(() => firms.id),
     kind: text("kind", { enum: INTEGRATION_KINDS }).notNull(),
-    /** `postmark`, `resend`, `sendgrid`, `mailgun`, `slack` or `teams`. */
+    /** `postmark`, `resend`, `sendgrid`, `mailgun`, `slack`, `teams`, `calcom` or `calendly`. */
     provider: text("provider").notNull(),
     name: text("name").notNull(),
     /** Non-secret settings such as the sender address, Postmark's message stream or Mailgun's domain. */
     settings: json<Record<string, string>>("settings").notNull(),
-    /** The API key or webhook URL, encrypted (see encryptSecret). */
+    /** The API key, webhook URL or webhook signing secret, encrypted (see encryptSecret). */
     secretEncrypted: text("secret_encrypted").notNull(),
     /** The firm's default for its kind: the mail provider, or the channel for alerts no rule routes elsewhere. */
     isDefault: integer("is_default", { mode: "boolean" }).notNull().default(false),

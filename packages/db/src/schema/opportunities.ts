@@ -45,6 +45,16 @@ export const opportunities = sqliteTable(
     closeReason: text("close_reason"),
     /** Secret part of the per-opportunity Reply-To capture address, so replies find their opportunity. */
     replyToken: text("reply_token"),
+    /** When the opportunity entered its current stage, for stall detection. */
+    stageEnteredAt: instant("stage_entered_at"),
+    /** A stage a person set, which automation may only move past: `{stage, at (ISO), by}`. */
+    stageOverride: json<{ stage: string; at: string; by: string }>("stage_override"),
+    /** The stage before a booked meeting moved it, so a cancellation can return it there. */
+    stageBeforeMeeting: text("stage_before_meeting"),
+    /** Latest message or booking from the prospect: the clock for closing as lost after silence. */
+    lastProspectActivityAt: instant("last_prospect_activity_at"),
+    /** When the stall sweep must next look at this opportunity; null once it is closed. */
+    nextStallCheckAt: instant("next_stall_check_at"),
   },
   (table) => [
     uniqueIndex("opportunities_firm_reference_unique").on(table.firmId, table.reference),
@@ -53,6 +63,7 @@ export const opportunities = sqliteTable(
     index("opportunities_firm_contact_idx").on(table.firmId, table.contactId),
     index("opportunities_firm_channel_idx").on(table.firmId, table.channel, table.createdAt),
     uniqueIndex("opportunities_reply_token_unique").on(table.replyToken),
+    index("opportunities_next_stall_check_idx").on(table.nextStallCheckAt),
   ],
 );
 

@@ -53,6 +53,10 @@ export const firms = sqliteTable(
     /** Sender of the firm's emails, such as enquiries@firm.example; must be verified with the mail provider. */
     senderEmail: text("sender_email"),
     senderName: text("sender_name"),
+    /** Days without movement before an opportunity in a stage counts as stalled, by stage key; defaults fill gaps. */
+    stallDays: json<Record<string, number>>("stall_days").notNull().default(sql`'{}'`),
+    /** Days of silence from the prospect before an engaged opportunity is closed as lost. */
+    closeAsLostDays: integer("close_as_lost_days").notNull().default(45),
     createdAt: createdAt(),
     updatedAt: updatedAt(),
   },

@@ -1,0 +1,151 @@
+import { and, asc, eq, gt, lte, sql } from "drizzle-orm";
+import type { Database } from "../client";
+import { activities, firms, meetings, opportunities } from "../schema";
+
+export type Meeting = typeof meetings.$inferSelect;
+
+export interface StageWrite {
+  firmId: string;
+  opportunityId: string;
+  /** The stage read before deciding; the write only happens if it is still the stage, so racing events cannot both apply. */
+  expectedStage: string;
+  stage: string;
+  stageOverride: { stage: string; at: string; by: string } | null;
+  stageBeforeMeeting: string | null;
+  closed: { at: Date; reason: string } | null;
+  activity: { id: string; type: string; cause: string; origin: string; actorUserId: string | null; data: Record<string, unknown> };
+  now: Date;
+}
+
+/**
+ * Moves an opportunity to a new stage and records the receipt on its timeline, in one batch. Returns false when
+ * the stage changed since it was read, so nothing was written and the caller can decide again.
+ */
+export async function writeStageChange(db: Database, write: StageWrite): Promise<boolean> {
+  const closing = write.closed !== null;
+  const [updated] = await db.batch([
+    db
+      .update(opportunities)
+      .set({
+        stage: write.stage,
+        stageEnteredAt: write.now,
+        stageOverride: write.stageOverride,
+        stageBeforeMeeting: write.stageBeforeMeeting,
+        stalledAt: null,
+        stalledReason: null,
+        closedAt: closing ? write.closed!.at : null,
+        closeReason: closing ? write.closed!.reason : null,
+        nextStallCheckAt: closing ? null : write.now,
+        updatedAt: write.now,
+      })
+      .where(and(eq(opportunities.firmId, write.firmId), eq(opportunities.id, write.opportunityId), eq(opportunities.stage, write.expectedStage)))
+      .returning({ id: opportunities.id }),
+    db
+      .insert(activities)
+      .select(
+        db
+          .select({
+            id: sql<string>`${write.activity.id}`.as("id"),
+            firmId: opportunities.firmId,
+            opportunityId: opportunities.id,
+            contactId: opportunities.contactId,
+            type: sql<string>`${write.activity.type}`.as("type"),
+            cause: sql<string>`${write.activity.cause}`.as("cause"),
+            origin: sql<string>`${write.activity.origin}`.as("origin"),
+            actorUserId: sql<string | null>`${write.activity.actorUserId}`.as("actor_user_id"),
+            occurredAt: sql<number>`${write.now.getTime()}`.as("occurred_at"),
+            data: sql<string>`${JSON.stringify(write.activity.data)}`.as("data"),
+            createdAt: sql<number>`${write.now.getTime()}`.as("created_at"),
+          })
+          .from(opportunities)
+          // Only when the update above took effect, which it did exactly when the stage is now the new one.
+          .where(and(eq(opportunities.firmId, write.firmId), eq(opportunities.id, write.opportunityId), eq(opportunities.stage, write.stage), eq(opportunities.updatedAt, write.now))),
+      ),
+  ]);
+  return updated.length > 0;
+}
+
+export async function findOpportunity(db: Database, firmId: string, opportunityId: string) {
+  return (
+    (await db
+      .select()
+      .from(opportunities)
+      .where(and(eq(opportunities.firmId, firmId), eq(opportunities.id, opportunityId)))
+      .get()) ?? null
+  );
+}
+
+/** Opportunities the stall sweep must look at now, oldest due first, with their firm's stall settings. */
+export async function findOpportunitiesDueForStallCheck(db: Database, now: Date, limit: number) {
+  return db
+    .select({
+      opportunity: opportunities,
+      firm: { id: firms.id, stallDays: firms.stallDays, closeAsLostDays: firms.closeAsLostDays },
+    })
+    .from(opportunities)
+    .innerJoin(firms, eq(firms.id, opportunities.firmId))
+    .where(lte(opportunities.nextStallCheckAt, now))
+    .orderBy(asc(opportunities.nextStallCheckAt))
+    .limit(limit);
+}
+
+/** The opportunity's next booked meeting that has not started, if any. */
+export async function findNextMeeting(db: Database, firmId: string, opportunityId: string, now: Date): Promise<Meeting | null> {
+  return (
+    (await db
+      .select()
+      .from(meetings)
+      .where(and(eq(meetings.firmId, firmId), eq(meetings.opportunityId, opportunityId), eq(meetings.status, "booked"), gt(meetings.startsAt, now)))
+      .orderBy(asc(meetings.startsAt))
+      .get()) ?? null
+  );
+}
+
+/**
+ * Records the stall sweep's verdict on one opportunity: stalled (with why, on the timeline the first time),
+ * active again, and when to look next. Guarded by the check time read, so two sweeps cannot both act.
+ */
+export async function recordStallCheck(
+  db: Database,
+  check: {
+    firmId: string;
+    opportunityId: string;
+    expectedCheckAt: Date;
+    stalled: { reason: string } | null;
+    wasStalled: boolean;
+    nextCheckAt: Date;
+    activityId: string;
+    now: Date;
+  },
+): Promise<boolean> {
+  const update = db
+    .update(opportunities)
+    .set({
+      stalledAt: check.stalled ? (check.wasStalled ? sql`${opportunities.stalledAt}` : check.now) : null,
+      stalledReason: check.stalled?.reason ?? null,
+      nextStallCheckAt: check.nextCheckAt,
+    })
+    .where(
+      and(eq(opportunities.firmId, check.firmId), eq(opportunities.id, check.opportunityId), eq(opportunities.nextStallCheckAt, check.expectedCheckAt)),
+    )
+    .returning({ id: opportunities.id, contactId: opportunities.contactId });
+
+  const updated = await update;
+  if (updated.length === 0) return false;
+
+  if (check.stalled && !check.wasStalled) {
+    await db.insert(activities).values({
+      id: check.activityId,
+      firmId: check.firmId,
+      opportunityId: check.opportunityId,
+      contactId: updated[0]!.contactId,
+      type: "opportunity.stalled",
+      cause: "automation",
+      origin: "stall-sweep",
+      occurredAt: check.now,
+      data: { reason: check.stalled.reason },
+      createdAt: check.now,
+    });
+  }
+  return true;
+}
