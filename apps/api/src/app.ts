@@ -15,6 +15,7 @@ import { registerIntegrationRoutes } from "./routes/v1_integrations";
 import { registerOutboundMessageRoutes } from "./routes/v1_outbound_messages";
 import { registerTaskRoutes } from "./routes/v1_tasks";
 import { registerOpportunityStageRoutes } from "./routes/v1_opportunities_stage";
+import { registerBookingWebhooks } from "./routes/v1_webhooks_booking";
 import { registerSettingsRoutes } from "./routes/v1_settings";
 import { registerRoutingRoutes } from "./routes/v1_routing";
 import { registerEmailTemplateRoutes } from "./routes/v1_email_templates";
@@ -34,6 +35,7 @@ export function createApp() {
   registerSubmissionRoutes(app);
   registerTaskRoutes(app);
   registerOpportunityStageRoutes(app);
+  registerBookingWebhooks(app);
   registerOutboundMessageRoutes(app);
   registerIntegrationRoutes(app);
   registerSettingsRoutes(app);

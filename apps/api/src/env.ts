@@ -1,7 +1,9 @@
 import { z } from "zod";
 
-/** Follow-up work put on the queue. Messages carry ids only; the consumer loads fresh rows. */
-export type FollowUpMessage = { kind: "outbound"; outboundMessageId: string; firmId: string };
+/** Work put on the follow-up queue. Messages carry ids only; the consumer loads fresh rows. */
+export type FollowUpMessage =
+  | { kind: "outbound"; outboundMessageId: string; firmId: string }
+  | { kind: "webhook"; webhookEventId: string; firmId: string };
 
 const binding = (name: string, check: (value: unknown) => boolean) =>
   z.custom<unknown>((value) => value != null && check(value), { message: `${name} binding is missing` });

@@ -7,6 +7,7 @@ export * from "./normalise/text";
 export * from "./normalise/email";
 export * from "./normalise/phone";
 export * from "./pipeline/stages";
+export * from "./pipeline/stage-machine";
 export * from "./ids";
 export * from "./routing/route";
 export * from "./templates/render";

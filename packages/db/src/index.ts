@@ -12,4 +12,5 @@ export * from "./queries/routing";
 export * from "./queries/follow-up";
 export * from "./queries/tasks";
 export * from "./queries/pipeline";
+export * from "./queries/bookings";
 export * from "./queries/settings";

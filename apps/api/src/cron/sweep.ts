@@ -1,4 +1,11 @@
-import { createDatabase, deleteCountersBefore, findUnqueuedMessages, markMessagesQueued, type Database } from "@plumbline/db";
+import {
+  createDatabase,
+  deleteCountersBefore,
+  findUnqueuedMessages,
+  findWaitingWebhookEvents,
+  markMessagesQueued,
+  type Database,
+} from "@plumbline/db";
 import type { AppEnv } from "../env";
 import { runReminderSweep } from "./reminders";
 import { runStallSweep } from "./stalls";
@@ -21,6 +28,7 @@ export async function runSweep(env: AppEnv, logger: Logger, now: Date): Promise<
     ["requeue_unqueued", () => requeueUnqueued(env, db, logger, now)],
     ["task_reminders", () => runReminderSweep(env, db, logger, now)],
     ["stall_detection", () => runStallSweep(db, logger, now)],
+    ["requeue_webhooks", () => requeueWaitingWebhooks(env, db, logger, now)],
     ["delete_rate_limit_windows", () => deleteCountersBefore(db, new Date(now.getTime() - DAY_MS))],
   ];
 
@@ -48,4 +56,13 @@ async function requeueUnqueued(env: AppEnv, db: Database, logger: Logger, now: D
     await markMessagesQueued(db, firmId, rows.map((row) => row.id), now);
   }
   logger.info("sweep.requeued", { count: unqueued.length });
+}
+
+/** Queues stored webhooks that have waited two minutes or more, because their queue message was never sent or was lost. */
+async function requeueWaitingWebhooks(env: AppEnv, db: Database, logger: Logger, now: Date): Promise<void> {
+  const waiting = await findWaitingWebhookEvents(db, new Date(now.getTime() - REQUEUE_AFTER_MS), REQUEUE_BATCH);
+  const withFirm = waiting.filter((row): row is { id: string; firmId: string } => row.firmId !== null);
+  if (withFirm.length === 0) return;
+  await env.FOLLOW_UP_QUEUE.sendBatch(withFirm.map((row) => ({ body: { kind: "webhook" as const, webhookEventId: row.id, firmId: row.firmId } })));
+  logger.info("sweep.webhooks_requeued", { count: withFirm.length });
 }

@@ -1,18 +1,22 @@
-import { createDatabase, markMessageExhausted, recordOutcome } from "@plumbline/db";
+import { createDatabase, markMessageExhausted, markWebhookEvent, recordOutcome } from "@plumbline/db";
 import { z } from "zod";
+import { processBookingWebhook } from "../bookings/process";
 import type { AppEnv, FollowUpMessage } from "../env";
 import { deliverOutboundMessage } from "../follow-up/deliver";
 import type { Logger } from "../logger";
 
-const followUpMessageSchema = z.object({
-  kind: z.literal("outbound"),
-  outboundMessageId: z.string().min(1).max(64),
-  firmId: z.string().min(1).max(64),
-});
+const followUpMessageSchema = z.discriminatedUnion("kind", [
+  z.object({ kind: z.literal("outbound"), outboundMessageId: z.string().min(1).max(64), firmId: z.string().min(1).max(64) }),
+  z.object({ kind: z.literal("webhook"), webhookEventId: z.string().min(1).max(64), firmId: z.string().min(1).max(64) }),
+]);
+
+function idsOf(body: z.infer<typeof followUpMessageSchema>) {
+  return body.kind === "outbound" ? { firmId: body.firmId, outboundMessageId: body.outboundMessageId } : { firmId: body.firmId, webhookEventId: body.webhookEventId };
+}
 
 /**
- * Consumes the follow-up queue. Each message names one outbox row, which is claimed and loaded fresh, so a
- * retried or duplicated queue message acts on the current state and never sends twice.
+ * Consumes the follow-up queue: owed messages to send, and stored webhooks to process. Each message names one
+ * row, which is claimed and loaded fresh, so a retried or duplicated queue message acts on the current state.
  */
 export async function consumeFollowUps(batch: MessageBatch<FollowUpMessage>, env: AppEnv, logger: Logger): Promise<void> {
   const db = createDatabase(env.DB);
@@ -27,19 +31,24 @@ export async function consumeFollowUps(batch: MessageBatch<FollowUpMessage>, env
     const body = parsed.data;
 
     try {
+      if (body.kind === "webhook") {
+        await processBookingWebhook({ env, db, logger, now: new Date() }, body.firmId, body.webhookEventId);
+        message.ack();
+        continue;
+      }
       const action = await deliverOutboundMessage({ env, db, logger, now: new Date(), attempt: message.attempts }, body.firmId, body.outboundMessageId);
       if (action.ack) message.ack();
       else message.retry({ delaySeconds: action.delaySeconds });
     } catch (error) {
-      logger.error("follow_up.failed", error, { firmId: body.firmId, outboundMessageId: body.outboundMessageId, attempt: message.attempts });
+      logger.error("follow_up.failed", error, { ...idsOf(body), attempt: message.attempts });
       message.retry({ delaySeconds: Math.min(2 ** message.attempts * 10, 3600) });
     }
   }
 }
 
 /**
- * Records messages whose retries ran out as failed, on the row and the timeline, so they show in the failed list
- * and can be retried through the API. A row already finished is left alone.
+ * Records messages whose retries ran out as failed, on the row (and the timeline for owed messages), so they
+ * show in the failed lists and can be retried. A row already finished is left alone.
  */
 export async function consumeDeadLetters(batch: MessageBatch<FollowUpMessage>, env: AppEnv, logger: Logger): Promise<void> {
   const db = createDatabase(env.DB);
@@ -50,15 +59,22 @@ export async function consumeDeadLetters(batch: MessageBatch<FollowUpMessage>, e
       message.ack();
       continue;
     }
-    const { firmId, outboundMessageId } = parsed.data;
+    const body = parsed.data;
     try {
       const now = new Date();
-      const row = await markMessageExhausted(db, firmId, outboundMessageId, now);
-      if (row) await recordOutcome(db, firmId, [row], { status: "failed", statusReason: "retries exhausted", lastError: row.lastError }, now);
-      logger.error("follow_up.dead_letter", new Error("retries exhausted"), { firmId, outboundMessageId, recorded: row !== null });
+      let recorded = false;
+      if (body.kind === "outbound") {
+        const row = await markMessageExhausted(db, body.firmId, body.outboundMessageId, now);
+        if (row) await recordOutcome(db, body.firmId, [row], { status: "failed", statusReason: "retries exhausted", lastError: row.lastError }, now);
+        recorded = row !== null;
+      } else {
+        await markWebhookEvent(db, body.firmId, body.webhookEventId, "failed", "retries exhausted", now);
+        recorded = true;
+      }
+      logger.error("follow_up.dead_letter", new Error("retries exhausted"), { ...idsOf(body), recorded });
       message.ack();
     } catch (error) {
-      logger.error("follow_up.dead_letter_failed", error, { firmId, outboundMessageId });
+      logger.error("follow_up.dead_letter_failed", error, idsOf(body));
       message.retry({ delaySeconds: 60 });
     }
   }

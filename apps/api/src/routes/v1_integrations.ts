@@ -27,6 +27,15 @@ const createSchema = z.discriminatedUnion("kind", [
     isDefault: z.boolean().default(true),
   }),
   z.object({
+    kind: z.literal("booking"),
+    provider: z.enum(["calcom", "calendly"]),
+    name: z.string().min(1).max(100).default("Bookings"),
+    /** The webhook signing secret set in Cal.com, or the signing key Calendly returned for the subscription. */
+    secret: z.string().min(16, "must be at least 16 characters: Plumbline requires a signing secret").max(500),
+    settings: z.object({}).default({}),
+    isDefault: z.boolean().default(false),
+  }),
+  z.object({
     kind: z.literal("chat"),
     provider: z.enum(["slack", "teams"]),
     name: z.string().min(1).max(100).default("Alerts"),
@@ -124,7 +133,9 @@ export function registerIntegrationRoutes(app: Hono<HonoEnv>) {
     await services.db.batch([first!, ...rest]);
 
     const created = await findIntegration(services.db, firmId, id);
-    return c.json(presentIntegration(created!), 201);
+    const webhookUrl =
+      body.kind === "booking" ? new URL(`/v1/webhooks/${body.provider}/${id}`, c.req.url).toString() : undefined;
+    return c.json({ ...presentIntegration(created!), ...(webhookUrl ? { webhookUrl } : {}) }, 201);
   });
 
   app.post("/v1/integrations/:id/reconnect", requireApiKey, async (c) => {

@@ -1,0 +1,242 @@
+import { classifyChannel, newId, newReference, normaliseEmail, type StageEvent, type Touch } from "@plumbline/core";
+import {
+  findFirmById,
+  findMeetingByKeys,
+  findNextMeeting,
+  findOpenOpportunityForContact,
+  findWebhookEvent,
+  insertBookingOpportunity,
+  insertMeeting,
+  markWebhookEvent,
+  recordOpportunityActivity,
+  updateMeeting,
+  upsertContactByEmail,
+  type Database,
+  type Meeting,
+} from "@plumbline/db";
+import { parseCalcomWebhook, parseCalendlyWebhook, type BookingEvent } from "@plumbline/integrations";
+import type { AppEnv } from "../env";
+import type { Logger } from "../logger";
+import { applyStageEvent } from "../pipeline/apply";
+
+export interface BookingContext {
+  env: AppEnv;
+  db: Database;
+  logger: Logger;
+  now: Date;
+}
+
+/** Parses a stored booking webhook body with its provider's parser. */
+export function parseBookingBody(provider: string, body: string) {
+  if (provider === "calcom") return parseCalcomWebhook(body);
+  if (provider === "calendly") return parseCalendlyWebhook(body);
+  return { ok: false as const, error: `unknown booking provider ${provider}` };
+}
+
+/**
+ * Processes one stored booking webhook: matches the attendee to a contact (created if new) and to the contact's
+ * open opportunity (or a new one with source "booking"), then applies the event to the meeting, the timeline and
+ * the stage. Events already processed, and events older than the meeting's latest, change nothing.
+ */
+export async function processBookingWebhook(context: BookingContext, firmId: string, webhookEventId: string): Promise<void> {
+  const { db, logger, now } = context;
+  const stored = await findWebhookEvent(db, firmId, webhookEventId);
+  if (!stored || stored.status !== "received") return;
+
+  const parsed = parseBookingBody(stored.provider, stored.body);
+  if (!parsed.ok) {
+    await markWebhookEvent(db, firmId, webhookEventId, "failed", parsed.error, now);
+    logger.warn("booking.unreadable", { firmId, webhookEventId, error: parsed.error });
+    return;
+  }
+  const event = parsed.event;
+  const firm = await findFirmById(db, firmId);
+  const email = normaliseEmail(event.attendee.email);
+  if (!firm || typeof email === "string") {
+    await markWebhookEvent(db, firmId, webhookEventId, "failed", firm ? "attendee email is invalid" : "firm not found", now);
+    return;
+  }
+
+  const contactId = await upsertContactByEmail(db, {
+    newId: newId("con", now.getTime()),
+    firmId,
+    name: event.attendee.name ?? null,
+    email: email.display,
+    emailNormalised: email.key,
+    now,
+  });
+  const opportunityId = await opportunityFor(context, firm, contactId, event);
+
+  const meeting = await findMeetingByKeys(db, firmId, event.provider, [event.meetingKey, event.previousMeetingKey ?? ""]);
+  if (meeting && meeting.lastEventAt.getTime() > event.occurredAt.getTime() && event.kind !== "rescheduled") {
+    await markWebhookEvent(db, firmId, webhookEventId, "ignored", "older than the meeting's latest event", now);
+    return;
+  }
+
+  const outcome = await applyToMeeting(context, firmId, opportunityId, contactId, meeting, event);
+  if (outcome.timelineType) {
+    await recordOpportunityActivity(db, {
+      id: `act_${webhookEventId.slice(4)}`,
+      firmId,
+      opportunityId,
+      contactId,
+      type: outcome.timelineType,
+      origin: event.provider,
+      data: {
+        meetingKey: event.meetingKey,
+        startsAt: event.startsAt?.toISOString() ?? null,
+        previousStartsAt: event.previousStartsAt?.toISOString() ?? null,
+        title: event.title ?? null,
+        cancellationReason: event.cancellationReason ?? null,
+        webhookEventId,
+      },
+      occurredAt: event.occurredAt,
+      fromProspect: event.kind === "booked" || event.kind === "rescheduled",
+      now,
+    });
+  }
+  if (outcome.stageEvent) await applyStageEvent(db, logger, firmId, opportunityId, outcome.stageEvent, now);
+
+  await markWebhookEvent(db, firmId, webhookEventId, "processed", null, now);
+  logger.info("booking.processed", { firmId, webhookEventId, kind: event.kind, timeline: outcome.timelineType ?? "none" });
+}
+
+async function opportunityFor(context: BookingContext, firm: { id: string; currency: string; websiteHosts: string[] }, contactId: string, event: BookingEvent) {
+  const open = await findOpenOpportunityForContact(context.db, firm.id, contactId);
+  if (open) return open.id;
+
+  const touch: Touch = {
+    ...(event.utm.source ? { utm_source: event.utm.source } : {}),
+    ...(event.utm.medium ? { utm_medium: event.utm.medium } : {}),
+    ...(event.utm.campaign ? { utm_campaign: event.utm.campaign } : {}),
+    ...(event.utm.term ? { utm_term: event.utm.term } : {}),
+    ...(event.utm.content ? { utm_content: event.utm.content } : {}),
+  };
+  const hasTouch = Object.keys(touch).length > 0;
+  const classified = hasTouch ? classifyChannel(touch, { firmHosts: firm.websiteHosts }) : { channel: "booking", reason: "booked directly, no campaign" };
+  const id = newId("opp", context.now.getTime());
+  await insertBookingOpportunity(context.db, {
+    id,
+    firmId: firm.id,
+    contactId,
+    reference: newReference(),
+    currency: firm.currency,
+    channel: classified.channel,
+    utmSource: event.utm.source ?? null,
+    utmMedium: event.utm.medium ?? null,
+    utmCampaign: event.utm.campaign ?? null,
+    attribution: { ...(hasTouch ? { firstTouch: touch, lastTouch: touch } : {}), firstTouchReason: classified.reason, lastTouchReason: classified.reason },
+    replyToken: newId("rt").slice(3),
+    now: context.now,
+  });
+  return id;
+}
+
+interface MeetingOutcome {
+  timelineType: string | null;
+  stageEvent: StageEvent | null;
+}
+
+/**
+ * Applies a booking event to the meeting row. A reschedule moves the row from its old key to the new one; that
+ * move happens once, whichever of Calendly's two deliveries comes first, so the firm sees one "rescheduled" entry.
+ */
+async function applyToMeeting(
+  context: BookingContext,
+  firmId: string,
+  opportunityId: string,
+  contactId: string,
+  meeting: Meeting | null,
+  event: BookingEvent,
+): Promise<MeetingOutcome> {
+  const { db, now } = context;
+  const at = event.occurredAt;
+  const base = { lastEventAt: at, updatedAt: now };
+
+  switch (event.kind) {
+    case "booked": {
+      if (meeting) return { timelineType: null, stageEvent: null };
+      await insertMeeting(db, {
+        id: newId("mtg", now.getTime()),
+        firmId,
+        opportunityId,
+        contactId,
+        provider: event.provider,
+        meetingKey: event.meetingKey,
+        status: "booked",
+        startsAt: event.startsAt ?? null,
+        endsAt: event.endsAt ?? null,
+        title: event.title ?? null,
+        location: event.location ?? null,
+        hostEmail: event.organiser?.email ?? null,
+        createdAt: now,
+        ...base,
+      });
+      return { timelineType: "meeting.booked", stageEvent: { type: "meeting_booked", at, source: event.provider } };
+    }
+
+    case "rescheduled": {
+      const newSlot = event.rescheduleHalf !== "old";
+      if (!meeting) {
+        // The first word of this meeting is its reschedule: keep it as booked under the new key.
+        await insertMeeting(db, {
+          id: newId("mtg", now.getTime()),
+          firmId,
+          opportunityId,
+          contactId,
+          provider: event.provider,
+          meetingKey: event.meetingKey,
+          previousMeetingKey: event.previousMeetingKey ?? null,
+          status: "booked",
+          startsAt: newSlot ? (event.startsAt ?? null) : null,
+          endsAt: newSlot ? (event.endsAt ?? null) : null,
+          title: event.title ?? null,
+          location: event.location ?? null,
+          hostEmail: event.organiser?.email ?? null,
+          createdAt: now,
+          ...base,
+        });
+        return { timelineType: "meeting.rescheduled", stageEvent: { type: "meeting_booked", at, source: event.provider } };
+      }
+
+      const alreadyMoved = meeting.meetingKey === event.meetingKey;
+      await updateMeeting(db, firmId, meeting.id, {
+        meetingKey: event.meetingKey,
+        previousMeetingKey: event.previousMeetingKey ?? meeting.previousMeetingKey,
+        status: "booked",
+        ...(newSlot ? { startsAt: event.startsAt ?? meeting.startsAt, endsAt: event.endsAt ?? meeting.endsAt } : {}),
+        ...base,
+      });
+      return { timelineType: alreadyMoved ? null : "meeting.rescheduled", stageEvent: null };
+    }
+
+    case "cancelled":
+    case "reschedule_requested": {
+      if (!meeting || meeting.status === "cancelled") return { timelineType: null, stageEvent: null };
+      await updateMeeting(db, firmId, meeting.id, {
+        status: "cancelled",
+        cancellationReason: event.kind === "reschedule_requested" ? "the host asked the prospect to rebook" : (event.cancellationReason ?? null),
+        ...base,
+      });
+      const other = await findNextMeeting(db, firmId, opportunityId, now);
+      return {
+        timelineType: event.kind === "reschedule_requested" ? "meeting.reschedule_requested" : "meeting.cancelled",
+        stageEvent: { type: "meeting_cancelled", at, source: event.provider, otherMeetingBooked: other !== null },
+      };
+    }
+
+    case "no_show": {
+      if (!meeting) return { timelineType: null, stageEvent: null };
+      await updateMeeting(db, firmId, meeting.id, { status: "no_show", ...base });
+      return { timelineType: "meeting.no_show", stageEvent: null };
+    }
+
+    case "meeting_ended": {
+      if (meeting) await updateMeeting(db, firmId, meeting.id, { status: "held", ...base });
+      return { timelineType: "meeting.held", stageEvent: { type: "meeting_held", at, source: event.provider } };
+    }
+
+    default:
+      return { timelineType: null, stageEvent: null };
+  }
+}
