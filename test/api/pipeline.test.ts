@@ -146,3 +146,56 @@ describe("stall detection", () => {
     expect(open?.closedAt).toBeNull();
   });
 });
+
+describe("evidence from the firm's systems", () => {
+  function sendEvent(apiKey: string, id: string, body: unknown) {
+    return callApi(`/v1/opportunities/${id}/events`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${apiKey}`, "content-type": "application/json" },
+      body: JSON.stringify(body),
+    });
+  }
+
+  it("won with a fee closes the opportunity", async () => {
+    const [firm] = await seedTwoFirms();
+    const opportunity = await oneOpportunity(firm.formKey, firm.firmId, "won");
+    const response = await sendEvent(firm.apiKey, opportunity.id, { type: "won", valueMinor: 250_000, source: "clio" });
+    expect(response.status).toBe(200);
+
+    const [after] = await opportunitiesOf(firm.firmId);
+    expect(after?.stage).toBe("won");
+    expect(after?.valueMinor).toBe(250_000);
+    expect(after?.closedAt).toBeInstanceOf(Date);
+    const move = (await timelineOf(firm.firmId, opportunity.id)).find((entry) => entry.type === "stage.changed" && (entry.data as { to: string }).to === "won");
+    expect(move?.data).toMatchObject({ source: "clio", event: "won" });
+  });
+
+  it("proposal sent never moves backwards", async () => {
+    const [firm] = await seedTwoFirms();
+    const opportunity = await oneOpportunity(firm.formKey, firm.firmId, "proposal");
+    await sendEvent(firm.apiKey, opportunity.id, { type: "won" });
+    const response = await sendEvent(firm.apiKey, opportunity.id, { type: "proposal_sent" });
+    expect(((await response.json()) as { changed: boolean }).changed).toBe(false);
+    const [after] = await opportunitiesOf(firm.firmId);
+    expect(after?.stage).toBe("won");
+  });
+
+  it("unknown event type names the field", async () => {
+    const [firm] = await seedTwoFirms();
+    const opportunity = await oneOpportunity(firm.formKey, firm.firmId, "badevent");
+    const response = await sendEvent(firm.apiKey, opportunity.id, { type: "signed" });
+    expect(response.status).toBe(422);
+    expect((await errorOf(response)).field).toBe("type");
+  });
+
+  it("override to the current stage is kept", async () => {
+    const [firm] = await seedTwoFirms();
+    const opportunity = await oneOpportunity(firm.formKey, firm.firmId, "same");
+    const response = await setStage(firm.apiKey, opportunity.id, { stage: "acknowledged", reason: "Checked by hand" });
+    expect(response.status).toBe(200);
+    const [after] = await opportunitiesOf(firm.firmId);
+    expect(after?.stageOverride?.stage).toBe("acknowledged");
+    const types = (await timelineOf(firm.firmId, opportunity.id)).map((entry) => entry.type);
+    expect(types).toContain("stage.override");
+  });
+});

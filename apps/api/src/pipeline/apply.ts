@@ -1,5 +1,5 @@
 import { newId, nextStage, type StageDecision, type StageEvent, type StageKey, type StageState } from "@plumbline/core";
-import { findOpportunity, writeStageChange, type Database } from "@plumbline/db";
+import { findOpportunity, writeStageChange, writeStageOverride, type Database } from "@plumbline/db";
 import type { Logger } from "../logger";
 
 type OpportunityRow = NonNullable<Awaited<ReturnType<typeof findOpportunity>>>;
@@ -32,6 +32,18 @@ export async function applyStageEvent(
     if (!opportunity) return null;
 
     const decision = nextStage(stageStateOf(opportunity), event);
+    if (event.type === "manual_override" && !decision.changed && decision.state.override) {
+      const override = decision.state.override;
+      await writeStageOverride(db, {
+        firmId,
+        opportunityId,
+        override: { stage: override.stage, at: override.at.toISOString(), by: override.by },
+        activityId: newId("act", now.getTime()),
+        data: { stage: override.stage, by: override.by, ...(event.reason ? { reason: event.reason } : {}) },
+        now,
+      });
+      return decision;
+    }
     if (!decision.changed || !decision.receipt) return decision;
 
     const closed = decision.stage === "won" || decision.stage === "lost" ? { at: now, reason: closeReasonOf(event, decision.stage) } : null;

@@ -4,6 +4,7 @@ import { z } from "zod";
 import type { HonoEnv } from "../context";
 import { ApiError, notFound } from "../errors";
 import { requireApiKey } from "../middleware/api-key";
+import { setOpportunityValue } from "@plumbline/db";
 import { applyStageEvent } from "../pipeline/apply";
 
 const STAGE_KEYS = DEFAULT_STAGES.map((stage) => stage.key) as [StageKey, ...StageKey[]];
@@ -11,6 +12,18 @@ const STAGE_KEYS = DEFAULT_STAGES.map((stage) => stage.key) as [StageKey, ...Sta
 const overrideSchema = z.strictObject({
   stage: z.enum(STAGE_KEYS, { error: `must be one of ${STAGE_KEYS.join(", ")}` }),
   reason: z.string().trim().min(1, "is required: say why the stage is being set by hand").max(500),
+});
+
+/**
+ * Evidence a firm's own systems report: a proposal or engagement letter sent, a matter won (with the fee, from
+ * the practice-management system) or lost. These move the stage like any other evidence, forward only.
+ */
+const eventSchema = z.strictObject({
+  type: z.enum(["proposal_sent", "won", "lost"], { error: "must be proposal_sent, won or lost" }),
+  /** The fee in minor units (pence for GBP), usually sent with "won". */
+  valueMinor: z.number().int().min(0).max(10_000_000_000).optional(),
+  /** Which system reported it, such as "clio" or "api"; kept on the stage receipt. */
+  source: z.string().trim().min(1).max(40).default("api"),
 });
 
 async function readJson(c: { req: { json: () => Promise<unknown> } }): Promise<unknown> {
@@ -46,6 +59,26 @@ export function registerOpportunityStageRoutes(app: Hono<HonoEnv>) {
     });
     if (!decision) throw notFound(`Opportunity ${id.slice(0, 64)}`);
     return c.json({ stage: decision.stage, changed: decision.changed });
+  });
+
+  app.post("/v1/opportunities/:id/events", requireApiKey, async (c) => {
+    const parsed = eventSchema.safeParse(await readJson(c));
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0]!;
+      const field = issue.path.join(".") || "body";
+      throw new ApiError("validation_failed", `${field} ${issue.message}`, { field });
+    }
+
+    const { db, logger } = c.get("services");
+    const firmId = c.get("firmId");
+    const id = c.req.param("id");
+    if (parsed.data.valueMinor !== undefined) {
+      const found = await setOpportunityValue(db, firmId, id, parsed.data.valueMinor, new Date());
+      if (!found) throw notFound(`Opportunity ${id.slice(0, 64)}`);
+    }
+    const decision = await applyStageEvent(db, logger, firmId, id, { type: parsed.data.type, at: new Date(), source: parsed.data.source });
+    if (!decision) throw notFound(`Opportunity ${id.slice(0, 64)}`);
+    return c.json({ stage: decision.stage, changed: decision.changed, reason: decision.reason });
   });
 
   app.post("/v1/opportunities/:id/revive", requireApiKey, async (c) => {

@@ -149,3 +149,42 @@ export async function recordStallCheck(
   }
   return true;
 }
+
+/**
+ * Stores a person's override when it does not change the stage (they confirmed the stage the deal is in), and
+ * puts it on the timeline, so automation respects it from now on.
+ */
+export async function writeStageOverride(
+  db: Database,
+  write: { firmId: string; opportunityId: string; override: { stage: string; at: string; by: string }; activityId: string; data: Record<string, unknown>; now: Date },
+): Promise<void> {
+  const row = await db
+    .update(opportunities)
+    .set({ stageOverride: write.override, stageBeforeMeeting: null, updatedAt: write.now })
+    .where(and(eq(opportunities.firmId, write.firmId), eq(opportunities.id, write.opportunityId)))
+    .returning({ contactId: opportunities.contactId })
+    .get();
+  if (!row) return;
+  await db.insert(activities).values({
+    id: write.activityId,
+    firmId: write.firmId,
+    opportunityId: write.opportunityId,
+    contactId: row.contactId,
+    type: "stage.override",
+    cause: "user",
+    origin: "api",
+    occurredAt: write.now,
+    data: write.data,
+    createdAt: write.now,
+  });
+}
+
+/** Sets an opportunity's value in minor units; returns false when the opportunity is not the firm's. */
+export async function setOpportunityValue(db: Database, firmId: string, opportunityId: string, valueMinor: number, now: Date): Promise<boolean> {
+  const rows = await db
+    .update(opportunities)
+    .set({ valueMinor, updatedAt: now })
+    .where(and(eq(opportunities.firmId, firmId), eq(opportunities.id, opportunityId)))
+    .returning({ id: opportunities.id });
+  return rows.length > 0;
+}
