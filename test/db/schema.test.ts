@@ -33,6 +33,7 @@ const FIRM_TABLES = [
   "activities",
   "api_keys",
   "contacts",
+  "email_messages",
   "email_suppressions",
   "email_templates",
   "forms",

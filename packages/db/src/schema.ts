@@ -8,3 +8,4 @@ export * from "./schema/outbox";
 export * from "./schema/webhook-events";
 export * from "./schema/integrations";
 export * from "./schema/meetings";
+export * from "./schema/emails";

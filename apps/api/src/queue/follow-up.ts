@@ -1,6 +1,6 @@
 import { createDatabase, markMessageExhausted, markWebhookEvent, recordOutcome } from "@plumbline/db";
 import { z } from "zod";
-import { processBookingWebhook } from "../bookings/process";
+import { processWebhookEvent } from "../webhooks/dispatch";
 import type { AppEnv, FollowUpMessage } from "../env";
 import { deliverOutboundMessage } from "../follow-up/deliver";
 import type { Logger } from "../logger";
@@ -32,7 +32,7 @@ export async function consumeFollowUps(batch: MessageBatch<FollowUpMessage>, env
 
     try {
       if (body.kind === "webhook") {
-        await processBookingWebhook({ env, db, logger, now: new Date() }, body.firmId, body.webhookEventId);
+        await processWebhookEvent({ env, db, logger, now: new Date() }, body.firmId, body.webhookEventId);
         message.ack();
         continue;
       }

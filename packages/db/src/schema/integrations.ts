@@ -2,7 +2,7 @@ import { index, integer, primaryKey, sqliteTable, text, uniqueIndex } from "driz
 import { createdAt, firmId, instant, json, updatedAt } from "./columns";
 import { firms } from "./tenancy";
 
-export const INTEGRATION_KINDS = ["mail", "chat", "booking"] as const;
+export const INTEGRATION_KINDS = ["mail", "chat", "booking", "inbound_mail", "mail_events"] as const;
 export type IntegrationKind = (typeof INTEGRATION_KINDS)[number];
 
 export const INTEGRATION_STATUSES = ["active", "needs_attention"] as const;

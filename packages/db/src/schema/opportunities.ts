@@ -55,6 +55,9 @@ export const opportunities = sqliteTable(
     lastProspectActivityAt: instant("last_prospect_activity_at"),
     /** When the stall sweep must next look at this opportunity; null once it is closed. */
     nextStallCheckAt: instant("next_stall_check_at"),
+    /** Why a person should look at this opportunity now, such as "acknowledgement bounced"; null when nothing is wrong. */
+    attentionReason: text("attention_reason"),
+    attentionAt: instant("attention_at"),
   },
   (table) => [
     uniqueIndex("opportunities_firm_reference_unique").on(table.firmId, table.reference),

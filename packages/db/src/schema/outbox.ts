@@ -37,6 +37,9 @@ export const outboundMessages = sqliteTable(
     /** When the message was last put on the queue; null until then, so the cron can find ones never queued. */
     queuedAt: instant("queued_at"),
     nextAttemptAt: instant("next_attempt_at"),
+    /** The latest delivery event applied (delivered, bounced …) and the provider's time for it. */
+    deliveryStatus: text("delivery_status"),
+    deliveryStatusAt: instant("delivery_status_at"),
     sentAt: instant("sent_at"),
     createdAt: createdAt(),
     updatedAt: updatedAt(),
@@ -47,5 +50,7 @@ export const outboundMessages = sqliteTable(
     index("outbound_firm_opportunity_idx").on(table.firmId, table.opportunityId),
     index("outbound_firm_recipient_idx").on(table.firmId, table.recipient, table.createdAt),
     index("outbound_integration_status_idx").on(table.integrationId, table.status, table.createdAt),
+    index("outbound_firm_message_id_idx").on(table.firmId, table.messageIdHeader),
+    index("outbound_provider_message_idx").on(table.provider, table.providerMessageId),
   ],
 );

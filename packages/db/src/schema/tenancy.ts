@@ -34,6 +34,8 @@ export const firms = sqliteTable(
     locale: text("locale").notNull().default("en-GB"),
     /** ISO 3166 region used to read phone numbers typed without a country code. */
     defaultPhoneRegion: text("default_phone_region").notNull().default("GB"),
+    /** Email domains of the firm's people, such as hartley-moss.co.uk: mail from them is the firm's, not a prospect's. */
+    emailDomains: json<string[]>("email_domains").notNull().default(sql`'[]'`),
     /** Hosts of the firm's own websites: a referrer from one of them is never a marketing source. */
     websiteHosts: json<string[]>("website_hosts").notNull().default(sql`'[]'`),
     /** The firm's own channel names, checked before the standard channel table. */
