@@ -286,3 +286,11 @@ describe("enquiry submission, one person", () => {
     expect(contacts.filter((contact) => contact.emailNormalised === "sam.both@example.com")).toHaveLength(1);
   });
 });
+
+describe("API documentation", () => {
+  it("is served at /docs", async () => {
+    const response = await callApi("/docs");
+    expect(response.status).toBe(200);
+    expect(await response.text()).toContain("POST /v1/forms/{formKey}/submissions");
+  });
+});

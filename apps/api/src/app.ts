@@ -3,6 +3,7 @@ import type { HonoEnv } from "./context";
 import { ApiError } from "./errors";
 import { handleError } from "./middleware/errors";
 import { services } from "./middleware/services";
+import { registerDocs } from "./routes/docs";
 import { registerEmbedScript } from "./routes/embed";
 import { registerListContacts } from "./routes/v1_contacts_list";
 import { registerPublicFormRoutes } from "./routes/v1_forms_get";
@@ -27,6 +28,7 @@ export function createApp() {
 
   app.get("/health", (c) => c.json({ status: "ok" }));
   registerEmbedScript(app);
+  registerDocs(app);
   registerPublicFormRoutes(app);
   registerCreateSubmission(app);
   registerListContacts(app);

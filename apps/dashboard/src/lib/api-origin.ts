@@ -29,6 +29,5 @@ export function parseApiOrigin(value: string | undefined): string {
 
 /** URL of the API documentation served by apps/api. */
 export function apiDocsUrl(apiOrigin: string): string {
-  // NOTE: apps/api has no docs route yet, so /docs is an assumed path that the API must serve.
   return new URL("/docs", apiOrigin).href;
 }
