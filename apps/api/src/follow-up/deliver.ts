@@ -16,7 +16,7 @@ export interface DeliveryContext {
   attempt: number;
 }
 
-/** What the queue consumer should do with the message afterwards. */
+/** Instruction to the queue consumer: acknowledge the message, or retry it after a delay. */
 export type QueueAction = { ack: true } | { ack: false; delaySeconds: number };
 
 /**

@@ -41,7 +41,7 @@ export const integrationConfig = {
   },
 
   chat(env: AppEnv, integration: Integration, secret: string): ChatConfig {
-    // Plain http is only for local fakes, so it is refused in production whatever the host list says.
+    // Plain http is only for local fakes, so production rejects it whatever the host list allows.
     const options = { webhookUrl: secret, extraAllowedHosts: extraChatHosts(env), allowInsecureHttp: env.APP_ENV !== "production" };
     switch (integration.provider) {
       case "slack":

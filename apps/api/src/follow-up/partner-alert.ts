@@ -20,7 +20,7 @@ const DIGEST_MAX_ITEMS = 20;
 
 /**
  * Sends the partner alert for a new enquiry to the firm's Slack or Teams channel. When the channel's
- * one-a-second slot is taken, the alert waits; when other alerts for the same channel are already waiting, they
+ * one-a-second slot is taken, the alert waits. When other alerts for the same channel are already waiting, they
  * all go out together as one digest, so a burst is folded rather than dropped or throttled for minutes.
  */
 export async function deliverPartnerAlert(
@@ -107,7 +107,7 @@ async function buildEnquiryAlert(context: DeliveryContext, row: OutboundMessage)
   };
 }
 
-/** The prospect's message, read from the enquiry's timeline entry. */
+/** Reads the prospect's message from the enquiry's timeline entry. */
 async function messageOf(context: DeliveryContext, row: OutboundMessage): Promise<string | null> {
   const entry = await context.db.query.activities.findFirst({
     where: (activities, { and, eq }) =>

@@ -82,7 +82,7 @@ export async function upsertContactByEmail(
   return row!.id;
 }
 
-/** The contact's most recent opportunity that is not closed, if any. */
+/** Finds the contact's most recent opportunity that is not closed, if any. */
 export async function findOpenOpportunityForContact(db: Database, firmId: string, contactId: string) {
   return (
     (await db

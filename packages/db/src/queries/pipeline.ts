@@ -89,7 +89,7 @@ export async function findOpportunitiesDueForStallCheck(db: Database, now: Date,
     .limit(limit);
 }
 
-/** The opportunity's next booked meeting that has not started, if any. */
+/** Finds the opportunity's next booked meeting that has not started, if any. */
 export async function findNextMeeting(db: Database, firmId: string, opportunityId: string, now: Date): Promise<Meeting | null> {
   return (
     (await db

@@ -19,11 +19,11 @@ export const emailMessages = sqliteTable(
     /** `inbound` from the prospect, `outbound` from the firm's people. */
     direction: text("direction", { enum: EMAIL_DIRECTIONS }).notNull(),
     classification: text("classification", { enum: EMAIL_CLASSIFICATIONS }).notNull(),
-    /** How it was tied to its opportunity: `in_reply_to`, `references`, `reply_token`, `subject_reference`, `participant`, or null. */
+    /** Rule that tied it to its opportunity: `in_reply_to`, `references`, `reply_token`, `subject_reference`, `participant`, or null. */
     matchedBy: text("matched_by"),
     fromEmail: text("from_email").notNull(),
     fromName: text("from_name"),
-    /** Who it was sent to, normalised addresses. */
+    /** Recipients, as normalised addresses. */
     toEmails: json<string[]>("to_emails").notNull(),
     subject: text("subject"),
     /** The sender's RFC 5322 Message-ID, with angle brackets. */
@@ -38,7 +38,7 @@ export const emailMessages = sqliteTable(
     attachments: json<Array<{ name: string; type: string; size: number }>>("attachments").notNull(),
     /** For a forwarded enquiry: the partner who forwarded it. */
     forwardedBy: text("forwarded_by"),
-    /** Where it came in: `postmark`, `sendgrid`, `mailgun` or `email-worker`. */
+    /** Entry point: `postmark`, `sendgrid`, `mailgun` or `email-worker`. */
     source: text("source").notNull(),
     sentAt: instant("sent_at"),
     receivedAt: instant("received_at").notNull(),

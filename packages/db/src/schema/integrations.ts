@@ -9,7 +9,7 @@ export const INTEGRATION_STATUSES = ["active", "needs_attention"] as const;
 
 /**
  * A firm's connection to an outside service: its mail provider, or a Slack or Teams channel. Credentials and
- * webhook URLs (which carry their own secret) are encrypted with ENCRYPTION_KEY; `settings` holds the rest.
+ * webhook URLs (which carry their own secret) are encrypted with ENCRYPTION_KEY; `settings` contains the rest.
  */
 export const integrations = sqliteTable(
   "integrations",
@@ -27,7 +27,7 @@ export const integrations = sqliteTable(
     /** The firm's default for its kind: the mail provider, or the channel for alerts no rule routes elsewhere. */
     isDefault: integer("is_default", { mode: "boolean" }).notNull().default(false),
     status: text("status", { enum: INTEGRATION_STATUSES }).notNull().default("active"),
-    /** Why the integration needs attention, in words for the firm's admin. */
+    /** Reason the integration needs attention, in words for the firm's admin. */
     statusReason: text("status_reason"),
     /** Earliest instant the next chat message may go out, so one webhook gets at most one message a second. */
     nextSendAt: instant("next_send_at"),
@@ -44,7 +44,7 @@ export const teams = sqliteTable(
     id: text("id").primaryKey(),
     firmId: firmId().references(() => firms.id),
     name: text("name").notNull(),
-    /** Where the team's alerts go; the firm's default chat integration when null. */
+    /** Chat integration for the team's alerts; the firm's default one when null. */
     chatIntegrationId: text("chat_integration_id"),
     /** Counts assignments, so round-robin continues where it stopped. */
     roundRobinCounter: integer("round_robin_counter").notNull().default(0),

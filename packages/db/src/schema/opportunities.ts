@@ -22,7 +22,7 @@ export const opportunities = sqliteTable(
     /** Expected or won fee in minor units (pence for GBP). */
     valueMinor: integer("value_minor"),
     currency: text("currency").notNull(),
-    /** How the opportunity arrived: `web_form`, `booking`, `email` or `api`. */
+    /** Origin of the opportunity: `web_form`, `booking`, `email` or `api`. */
     origin: text("origin").notNull(),
     /** Channel of the first touch, from the rule table in packages/core. */
     channel: text("channel").notNull(),
@@ -55,7 +55,7 @@ export const opportunities = sqliteTable(
     lastProspectActivityAt: instant("last_prospect_activity_at"),
     /** When the stall sweep must next look at this opportunity; null once it is closed. */
     nextStallCheckAt: instant("next_stall_check_at"),
-    /** Why a person should look at this opportunity now, such as "acknowledgement bounced"; null when nothing is wrong. */
+    /** Reason a person should look at this opportunity now, such as a bounced acknowledgement; null when nothing is wrong. */
     attentionReason: text("attention_reason"),
     attentionAt: instant("attention_at"),
   },

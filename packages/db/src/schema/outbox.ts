@@ -15,12 +15,12 @@ export const outboundMessages = sqliteTable(
     id: text("id").primaryKey(),
     firmId: firmId().references(() => firms.id),
     opportunityId: text("opportunity_id"),
-    /** What the message is: `acknowledgement_email`, `partner_alert`, `task_reminder`. */
+    /** Message type: `acknowledgement_email`, `partner_alert`, `task_reminder`, `task_escalation`. */
     kind: text("kind").notNull(),
-    /** How it goes: `email`, `slack`, `teams`. */
+    /** Delivery channel: `email` or `chat` (Slack or Teams, chosen by the integration). */
     channel: text("channel").notNull(),
     status: text("status", { enum: OUTBOUND_STATUSES }).notNull(),
-    /** Why a message was not sent, for `skipped` (such as `no address`) and `failed`. */
+    /** Reason a message was not sent, for `skipped` (such as `no address`) and `failed`. */
     statusReason: text("status_reason"),
     /** Recipient as the provider needs it; for email the normalised address. */
     recipient: text("recipient"),

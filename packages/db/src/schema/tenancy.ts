@@ -46,7 +46,7 @@ export const firms = sqliteTable(
     closedDates: json<string[]>("closed_dates").notNull().default(sql`'[]'`),
     /** Owner of enquiries that no routing rule matches. */
     fallbackOwnerUserId: text("fallback_owner_user_id"),
-    /** Who hears about tasks still open after the reminders. */
+    /** User who is told about tasks still open after the reminders. */
     escalationUserId: text("escalation_user_id"),
     /** Working minutes between reminders of an overdue task. */
     reminderIntervalMinutes: integer("reminder_interval_minutes").notNull().default(60),
