@@ -114,6 +114,11 @@ try {
       },
     }),
   );
+  const failures = Object.entries(enquiries.statuses).filter(([status]) => status !== "201");
+  if (failures.length > 0) {
+    console.error(`enquiry-throughput: ${failures.map(([status, count]) => `${count} answered ${status}`).join(", ")}; the run is not a valid measurement`);
+    process.exitCode = 1;
+  }
 } finally {
   await stack.stop();
   rmSync(persistTo, { recursive: true, force: true });

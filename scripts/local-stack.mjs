@@ -2,7 +2,7 @@
 // demo firm's website. Used by `npm start`, the browser tests and the benchmarks.
 import { spawn, spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { existsSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { startDemoSite } from "../apps/embed/demo/serve.mjs";
@@ -35,6 +35,20 @@ export function ensureDevVars() {
     `CLIENT_HASH_KEY=${randomBytes(24).toString("base64url")}`,
   ];
   writeFileSync(path, `${lines.join("\n")}\n`, { mode: 0o600 });
+}
+
+/**
+ * Returns the local secrets from `.dev.vars` as an object, writing the file first if needed, so that callers can
+ * prepare data the Worker must read with the same keys (such as integration secrets encrypted with ENCRYPTION_KEY).
+ */
+export function readDevVars() {
+  ensureDevVars();
+  const values = {};
+  for (const line of readFileSync(join(ROOT, ".dev.vars"), "utf8").split("\n")) {
+    const match = /^\s*([A-Za-z_][A-Za-z0-9_]*)\s*=\s*(.*?)\s*$/.exec(line);
+    if (match) values[match[1]] = match[2].replace(/^"(.*)"$/, "$1");
+  }
+  return values;
 }
 
 function runWrangler(args, persistTo) {
@@ -74,10 +88,6 @@ async function waitForHealth(url, child, timeoutMs) {
   throw new Error(`The API at ${url} did not answer /health within ${timeoutMs / 1000} s`);
 }
 
-/**
- * Starts the API and the demo site. Returns their URLs and a `stop()` that ends both.
- * `quiet` sends wrangler's output to a buffer that is printed only if start-up fails.
- */
 function requireNode22() {
   const [major, minor] = process.versions.node.split(".").map(Number);
   if (major < 22 || (major === 22 && minor < 12)) {
@@ -85,6 +95,11 @@ function requireNode22() {
   }
 }
 
+/**
+ * Starts the API and the demo site. Returns their URLs and a `stop()` that ends both.
+ * `quiet` sends wrangler's output to a buffer that is printed only if start-up fails. `vars` overrides or adds
+ * Worker variables for this run only (`wrangler dev --var KEY:VALUE`), such as provider URLs pointing at fakes.
+ */
 export async function startLocalStack({
   apiPort = 8787,
   demoPort = 4321,
@@ -92,12 +107,15 @@ export async function startLocalStack({
   persistTo = ".wrangler/state",
   quiet = false,
   extraSql = undefined,
+  vars = {},
 } = {}) {
   requireNode22();
   ensureDevVars();
   prepareLocalDatabase(persistTo, extraSql);
 
   const args = ["dev", "--port", String(apiPort), "--ip", host === "localhost" ? "127.0.0.1" : host, "--persist-to", persistTo, "--test-scheduled", "--show-interactive-dev-session=false"];
+  // Wrangler splits each pair at its first colon, so values may contain colons (URLs, JSON).
+  for (const [key, value] of Object.entries(vars)) args.push("--var", `${key}:${value}`);
   const api = spawn(process.execPath, [WRANGLER_CLI, ...args], {
     cwd: ROOT,
     env: childEnv({ BROWSER: "none" }),
@@ -132,6 +150,8 @@ export async function startLocalStack({
   return {
     apiUrl,
     demoUrl: demo.url.replace("127.0.0.1", host),
+    /** Returns wrangler's output so far when `quiet` is set (empty otherwise), for callers that check for reloads. */
+    output: () => output,
     async stop() {
       await demo.close();
       stopApi();
