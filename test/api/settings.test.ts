@@ -151,7 +151,9 @@ describe("follow-up settings: happy", () => {
     const response = await send("PATCH", "/v1/settings/follow-up", firm.apiKey, patch);
     expect(response.status).toBe(200);
 
-    const { updatedAt: _updatedAt, ...stored } = await bodyOf<Settings>(response);
+    const { updatedAt: _updatedAt, stallDays: _stallDays, closeAsLostDays: _closeAsLostDays, ...stored } = await bodyOf<
+      Settings & { stallDays: unknown; closeAsLostDays: unknown }
+    >(response);
     expect(stored).toEqual(patch);
     expect(await settingsOf(firm)).toMatchObject(patch);
   });
@@ -988,5 +990,32 @@ describe("settings writes stay in their firm", () => {
     const row = await testDatabase().select().from(firms).where(eq(firms.id, firm.firmId)).get();
     expect(row?.timeZone).toBe("Europe/London");
     expect(row?.closedDates).toEqual([]);
+  });
+});
+
+describe("stall settings", () => {
+  it("stall days and close-as-lost days can be changed", async () => {
+    const [firm] = await seedTwoFirms();
+    const response = await callApi("/v1/settings/follow-up", {
+      method: "PATCH",
+      headers: { authorization: `Bearer ${firm.apiKey}`, "content-type": "application/json" },
+      body: JSON.stringify({ stallDays: { acknowledged: 5 }, closeAsLostDays: 60 }),
+    });
+    expect(response.status).toBe(200);
+    const body = (await response.json()) as { stallDays: Record<string, number>; closeAsLostDays: number };
+    expect(body.stallDays.acknowledged).toBe(5);
+    expect(body.stallDays.new).toBe(2);
+    expect(body.closeAsLostDays).toBe(60);
+  });
+
+  it("stall days for a closed stage are rejected", async () => {
+    const [firm] = await seedTwoFirms();
+    const response = await callApi("/v1/settings/follow-up", {
+      method: "PATCH",
+      headers: { authorization: `Bearer ${firm.apiKey}`, "content-type": "application/json" },
+      body: JSON.stringify({ stallDays: { won: 5 } }),
+    });
+    expect(response.status).toBe(422);
+    expect(((await response.json()) as { error: { field: string } }).error.field).toMatch(/^stallDays/);
   });
 });

@@ -1,4 +1,4 @@
-import { createWorkingCalendar, normaliseEmail, WorkingTimeError } from "@plumbline/core";
+import { createWorkingCalendar, DEFAULT_STALL_DAYS, normaliseEmail, WorkingTimeError } from "@plumbline/core";
 import {
   findFirmMemberIds,
   findFollowUpSettings,
@@ -159,6 +159,12 @@ const patchSchema = strictObject({
   senderEmail: z.string({ error: "must be an email address or null" }).max(320, { error: "must be an email address of at most 254 characters" }).nullable().optional(),
   senderName: z.string({ error: "must be text or null" }).max(100, { error: "must be at most 100 characters" }).nullable().optional(),
   defaultPhoneRegion: z.string({ error: "must be a two-letter ISO 3166 country code such as GB" }).optional(),
+  stallDays: z
+    .partialRecord(z.enum(["new", "acknowledged", "in_conversation", "meeting_booked", "meeting_held", "proposal_sent"]), wholeNumber(1, 365), {
+      error: "must map open stages (new, acknowledged, in_conversation, meeting_booked, meeting_held, proposal_sent) to whole days from 1 to 365",
+    })
+    .optional(),
+  closeAsLostDays: wholeNumber(7, 730).optional(),
 });
 
 type SettingsPatch = z.infer<typeof patchSchema>;
@@ -222,6 +228,8 @@ async function toChanges(c: Context<HonoEnv>, patch: SettingsPatch): Promise<Fol
   if (patch.responseTargetMinutes !== undefined) changes.responseTargetMinutes = patch.responseTargetMinutes;
   if (patch.reminderIntervalMinutes !== undefined) changes.reminderIntervalMinutes = patch.reminderIntervalMinutes;
   if (patch.remindersBeforeEscalation !== undefined) changes.remindersBeforeEscalation = patch.remindersBeforeEscalation;
+  if (patch.stallDays !== undefined) changes.stallDays = patch.stallDays as Record<string, number>;
+  if (patch.closeAsLostDays !== undefined) changes.closeAsLostDays = patch.closeAsLostDays;
 
   const people: Array<{ field: string; userId: string }> = [];
   if (patch.fallbackOwnerUserId) people.push({ field: "fallbackOwnerUserId", userId: patch.fallbackOwnerUserId });
@@ -279,6 +287,8 @@ function presentSettings(settings: FollowUpSettings) {
     senderEmail: settings.senderEmail,
     senderName: settings.senderName,
     defaultPhoneRegion: settings.defaultPhoneRegion,
+    stallDays: { ...DEFAULT_STALL_DAYS, ...settings.stallDays },
+    closeAsLostDays: settings.closeAsLostDays,
     updatedAt: settings.updatedAt.toISOString(),
   };
 }

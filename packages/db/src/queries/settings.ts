@@ -22,6 +22,8 @@ const followUpColumns = {
   senderEmail: firms.senderEmail,
   senderName: firms.senderName,
   defaultPhoneRegion: firms.defaultPhoneRegion,
+  stallDays: firms.stallDays,
+  closeAsLostDays: firms.closeAsLostDays,
   updatedAt: firms.updatedAt,
 };
 
@@ -37,6 +39,9 @@ export interface FollowUpSettings {
   senderEmail: string | null;
   senderName: string | null;
   defaultPhoneRegion: string;
+  /** Days without activity before an opportunity counts as stalled, by stage; missing stages use the defaults. */
+  stallDays: Record<string, number>;
+  closeAsLostDays: number;
   updatedAt: Date;
 }
 
