@@ -284,7 +284,9 @@ async function explain(d1: D1Database, query: { sql: string; params: unknown[] }
 function number(url: URL, name: string): number {
   const raw = url.searchParams.get(name);
   const value = Number(raw);
-  if (raw === null || raw === "" || !Number.isFinite(value)) throw new Error(`invalid query parameter ${name}: expected a number, got ${JSON.stringify(raw)}`);
+  if (raw === null || raw === "" || !Number.isFinite(value)) {
+    throw new Error(`invalid query parameter ${name}: expected a number, got ${JSON.stringify(raw)}`);
+  }
   return value;
 }
 

@@ -84,24 +84,26 @@ async function bundleWorker() {
 }
 
 let failed = false;
-// This Miniflare is a 5.x beta whose constructor takes a new shape of options. convertV4MiniflareOptions accepts the
-// 4.x shape its README documents and leaves the dev registry off, so other Miniflare sessions cannot see this one.
-const mf = new Miniflare(
-  convertV4MiniflareOptions({
-    modules: true,
-    scriptPath: await bundleWorker(),
-    // Module names are paths relative to this root, and workerd rejects one that climbs out of it with "..".
-    modulesRoot: scratch,
-    compatibilityDate: "2026-11-01",
-    compatibilityFlags: ["nodejs_compat"],
-    d1Databases: Object.fromEntries(SIZES.map((size) => [size.binding, `stall-sweep-${size.open}`])),
-    host: "127.0.0.1",
-    port: 0,
-    resourcePersistencePath: join(scratch, "state"),
-  }),
-);
-
+let mf;
+// The try starts before Miniflare does, so a failed bundle or start still removes the scratch folder.
 try {
+  // This Miniflare is a 5.x beta whose constructor takes a new shape of options. convertV4MiniflareOptions accepts
+  // the 4.x shape its README documents and leaves the dev registry off, so other Miniflare sessions cannot see it.
+  mf = new Miniflare(
+    convertV4MiniflareOptions({
+      modules: true,
+      scriptPath: await bundleWorker(),
+      // Module names are paths relative to this root, and workerd rejects one that climbs out of it with "..".
+      modulesRoot: scratch,
+      compatibilityDate: "2026-11-01",
+      compatibilityFlags: ["nodejs_compat"],
+      d1Databases: Object.fromEntries(SIZES.map((size) => [size.binding, `stall-sweep-${size.open}`])),
+      host: "127.0.0.1",
+      port: 0,
+      resourcePersistencePath: join(scratch, "state"),
+    }),
+  );
+
   /** Calls the bench Worker and returns its JSON, failing loudly with the Worker's error text. */
   async function call(path, query, body) {
     const url = new URL(path, "http://bench.local");
@@ -238,7 +240,7 @@ try {
     failed = true;
   }
 } finally {
-  await mf.dispose();
+  await mf?.dispose();
   rmSync(scratch, { recursive: true, force: true });
 }
 process.exit(failed ? 1 : 0);

@@ -192,3 +192,41 @@ describe("Calendly webhooks", () => {
     expect(row?.secretEncrypted).not.toContain(SECRET);
   });
 });
+
+describe("Cal.com reschedule and host requests", () => {
+  it("reschedule keeps one meeting", async () => {
+    const { default: rescheduled } = await import("../fixtures/booking/calcom-booking-rescheduled.json");
+    const [firm] = await seedTwoFirms();
+    const integrationId = await seedIntegration(firm.firmId, "booking", "calcom", SECRET);
+    const email = "calcom.resched@example.org";
+    await sendCalcom(integrationId, personalise(calcomCreated, "cr", email));
+    await processed(firm.firmId);
+    const body = personalise(rescheduled, "cr", email);
+    const response = await sendCalcom(integrationId, body);
+    expect(response.status).toBe(200);
+    await processed(firm.firmId);
+
+    const rows = await meetingsOf(firm.firmId);
+    expect(rows).toHaveLength(1);
+    expect(rows[0]?.status).toBe("booked");
+    const types = await timelineTypes(firm.firmId);
+    expect(types.filter((type) => type === "meeting.rescheduled")).toHaveLength(1);
+  });
+
+  it("host reschedule request returns the stage", async () => {
+    const { default: requested } = await import("../fixtures/booking/calcom-booking-request-reschedule.json");
+    const [firm] = await seedTwoFirms();
+    const integrationId = await seedIntegration(firm.firmId, "booking", "calcom", SECRET);
+    const email = "calcom.request@example.org";
+    await sendCalcom(integrationId, personalise(calcomCreated, "rq", email));
+    await processed(firm.firmId);
+    await sendCalcom(integrationId, personalise(requested, "rq", email));
+    await processed(firm.firmId);
+
+    const [meeting] = await meetingsOf(firm.firmId);
+    expect(meeting?.status).toBe("cancelled");
+    expect(await timelineTypes(firm.firmId)).toContain("meeting.reschedule_requested");
+    const [opportunity] = await opportunitiesOf(firm.firmId);
+    expect(opportunity?.stage).toBe("new");
+  });
+});

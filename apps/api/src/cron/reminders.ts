@@ -3,8 +3,12 @@ import { claimTaskReminder, findTasksDueForReminder, insertTaskNotices, markMess
 import type { AppEnv } from "../env";
 import type { Logger } from "../logger";
 
-/** Tasks handled per cron run; the rest wait a minute, which keeps each run well inside the Worker's limits. */
-const REMINDER_BATCH = 200;
+/**
+ * Tasks handled per cron run; the rest wait a minute. Each costs about one D1 query, and the whole sweep (this,
+ * the stall check at about three queries per due opportunity, the re-queueing) must stay under the 1,000 queries
+ * a Workers Paid invocation may make.
+ */
+const REMINDER_BATCH = 100;
 /** More notices than this for one person in one run are folded into a single digest email. */
 const DIGEST_THRESHOLD = 3;
 
