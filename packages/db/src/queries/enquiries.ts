@@ -1,8 +1,8 @@
-import { and, desc, eq, gte, isNull, lt, notExists, or, sql } from "drizzle-orm";
+import { and, desc, eq, gte, isNull, notExists, sql } from "drizzle-orm";
 import { alias } from "drizzle-orm/sqlite-core";
 import type { BatchItem } from "drizzle-orm/batch";
 import type { Database } from "../client";
-import { decodeCursor, encodeCursor, type Page } from "./pagination";
+import { afterCursor, toPage, type Page } from "./pagination";
 import {
   activities,
   contacts,
@@ -355,7 +355,6 @@ export async function listSubmissions(
   firmId: string,
   options: { status: Submission["status"]; limit: number; cursor?: string | undefined },
 ): Promise<Page<Submission>> {
-  const decoded = options.cursor ? decodeCursor(options.cursor) : null;
   const rows = await db
     .select()
     .from(submissions)
@@ -363,21 +362,10 @@ export async function listSubmissions(
       and(
         eq(submissions.firmId, firmId),
         eq(submissions.status, options.status),
-        decoded
-          ? or(
-              lt(submissions.createdAt, new Date(decoded.createdAt)),
-              and(eq(submissions.createdAt, new Date(decoded.createdAt)), lt(submissions.id, decoded.id)),
-            )
-          : undefined,
+        afterCursor(submissions.createdAt, submissions.id, options.cursor),
       ),
     )
     .orderBy(desc(submissions.createdAt), desc(submissions.id))
     .limit(options.limit + 1);
-
-  const data = rows.slice(0, options.limit);
-  const last = data[data.length - 1];
-  return {
-    data,
-    nextCursor: rows.length > options.limit && last ? encodeCursor({ createdAt: last.createdAt.getTime(), id: last.id }) : null,
-  };
+  return toPage(rows, options.limit);
 }

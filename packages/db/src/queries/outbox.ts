@@ -1,7 +1,7 @@
 import { and, asc, desc, eq, gte, inArray, isNull, lt, lte, ne, or, sql } from "drizzle-orm";
 import type { Database } from "../client";
 import { activities, emailSuppressions, integrations, outboundMessages } from "../schema";
-import { decodeCursor, encodeCursor, type Page } from "./pagination";
+import { afterCursor, toPage, type Page } from "./pagination";
 
 export type OutboundMessage = typeof outboundMessages.$inferSelect;
 
@@ -222,7 +222,6 @@ export async function listOutboundMessages(
   firmId: string,
   options: { status: OutboundMessage["status"]; limit: number; cursor?: string | undefined },
 ): Promise<Page<OutboundMessage>> {
-  const decoded = options.cursor ? decodeCursor(options.cursor) : null;
   const rows = await db
     .select()
     .from(outboundMessages)
@@ -230,22 +229,12 @@ export async function listOutboundMessages(
       and(
         eq(outboundMessages.firmId, firmId),
         eq(outboundMessages.status, options.status),
-        decoded
-          ? or(
-              lt(outboundMessages.createdAt, new Date(decoded.createdAt)),
-              and(eq(outboundMessages.createdAt, new Date(decoded.createdAt)), lt(outboundMessages.id, decoded.id)),
-            )
-          : undefined,
+        afterCursor(outboundMessages.createdAt, outboundMessages.id, options.cursor),
       ),
     )
     .orderBy(desc(outboundMessages.createdAt), desc(outboundMessages.id))
     .limit(options.limit + 1);
-  const data = rows.slice(0, options.limit);
-  const last = data[data.length - 1];
-  return {
-    data,
-    nextCursor: rows.length > options.limit && last ? encodeCursor({ createdAt: last.createdAt.getTime(), id: last.id }) : null,
-  };
+  return toPage(rows, options.limit);
 }
 
 /** Puts a failed message back to pending for another try, keeping its attempt history. */

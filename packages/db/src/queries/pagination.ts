@@ -1,3 +1,6 @@
+import { and, eq, lt, or, type SQL } from "drizzle-orm";
+import type { SQLiteColumn } from "drizzle-orm/sqlite-core";
+
 /** A position in a list ordered by creation time, newest first, with the id breaking ties. */
 export interface Cursor {
   createdAt: number;
@@ -25,3 +28,23 @@ export interface Page<T> {
   data: T[];
   nextCursor: string | null;
 }
+
+/** Newest first; the created-at and id pair makes the order total, so pages never skip or repeat a row. */
+export function afterCursor(createdAt: SQLiteColumn, id: SQLiteColumn, cursor: string | undefined): SQL | undefined {
+  if (!cursor) return undefined;
+  const decoded = decodeCursor(cursor);
+  if (!decoded) return undefined;
+  const at = new Date(decoded.createdAt);
+  return or(lt(createdAt, at), and(eq(createdAt, at), lt(id, decoded.id)));
+}
+
+/** Cuts the extra row a list query fetched and turns it into the next page's cursor. */
+export function toPage<T extends { createdAt: Date; id: string }>(rows: T[], limit: number): Page<T> {
+  const data = rows.slice(0, limit);
+  const last = data[data.length - 1];
+  return {
+    data,
+    nextCursor: rows.length > limit && last ? encodeCursor({ createdAt: last.createdAt.getTime(), id: last.id }) : null,
+  };
+}
+

@@ -1,8 +1,7 @@
-import { and, desc, eq, lt, or, type SQL } from "drizzle-orm";
-import type { SQLiteColumn } from "drizzle-orm/sqlite-core";
+import { and, asc, desc, eq } from "drizzle-orm";
 import type { Database } from "../client";
 import { activities, contacts, opportunities } from "../schema";
-import { decodeCursor, encodeCursor, type Page } from "./pagination";
+import { afterCursor, toPage, type Page } from "./pagination";
 
 export type Contact = typeof contacts.$inferSelect;
 export type Opportunity = typeof opportunities.$inferSelect;
@@ -12,24 +11,6 @@ export interface ListOptions {
   limit: number;
   /** From a previous page's `nextCursor`; an undecodable cursor is the caller's problem to report. */
   cursor?: string | undefined;
-}
-
-/** Newest first; the created-at and id pair makes the order total, so pages never skip or repeat a row. */
-function afterCursor(createdAt: SQLiteColumn, id: SQLiteColumn, cursor: string | undefined): SQL | undefined {
-  if (!cursor) return undefined;
-  const decoded = decodeCursor(cursor);
-  if (!decoded) return undefined;
-  const at = new Date(decoded.createdAt);
-  return or(lt(createdAt, at), and(eq(createdAt, at), lt(id, decoded.id)));
-}
-
-function toPage<T extends { createdAt: Date; id: string }>(rows: T[], limit: number): Page<T> {
-  const data = rows.slice(0, limit);
-  const last = data[data.length - 1];
-  return {
-    data,
-    nextCursor: rows.length > limit && last ? encodeCursor({ createdAt: last.createdAt.getTime(), id: last.id }) : null,
-  };
 }
 
 export async function listContacts(db: Database, firmId: string, options: ListOptions): Promise<Page<Contact>> {
