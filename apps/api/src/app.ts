@@ -17,10 +17,13 @@ import { registerOutboundMessageRoutes } from "./routes/v1_outbound_messages";
 import { registerTaskRoutes } from "./routes/v1_tasks";
 import { registerOpportunityStageRoutes } from "./routes/v1_opportunities_stage";
 import { registerBookingWebhooks } from "./routes/v1_webhooks_booking";
+import { registerMailEventWebhooks } from "./routes/v1_webhooks_mail_events";
 import { registerSettingsRoutes } from "./routes/v1_settings";
 import { registerRoutingRoutes } from "./routes/v1_routing";
 import { registerEmailTemplateRoutes } from "./routes/v1_email_templates";
 import { registerMemberRoutes } from "./routes/v1_members";
+import { registerInboundEmailRoutes } from "./routes/v1_inbound_email";
+import { registerEmailRoutes } from "./routes/v1_emails";
 
 export function createApp() {
   const app = new Hono<HonoEnv>();
@@ -38,12 +41,15 @@ export function createApp() {
   registerTaskRoutes(app);
   registerOpportunityStageRoutes(app);
   registerBookingWebhooks(app);
+  registerMailEventWebhooks(app);
   registerOutboundMessageRoutes(app);
   registerIntegrationRoutes(app);
   registerSettingsRoutes(app);
   registerRoutingRoutes(app);
   registerEmailTemplateRoutes(app);
   registerMemberRoutes(app);
+  registerInboundEmailRoutes(app);
+  registerEmailRoutes(app);
   registerDevOutbox(app);
 
   app.notFound((c) => {

@@ -2,6 +2,7 @@ import { createApp } from "./app";
 import { runSweep } from "./cron/sweep";
 import { parseEnv, type FollowUpMessage } from "./env";
 import { createLogger } from "./logger";
+import { handleIncomingEmail } from "./mail-capture/email-worker";
 import { consumeDeadLetters, consumeFollowUps } from "./queue/follow-up";
 
 const app = createApp();
@@ -16,6 +17,12 @@ export default {
     const appEnv = parseEnv(env);
     if (batch.queue === DEAD_LETTER_QUEUE) await consumeDeadLetters(batch, appEnv, logger);
     else await consumeFollowUps(batch, appEnv, logger);
+  },
+
+  async email(message, env, ctx) {
+    void ctx;
+    const logger = createLogger({ handler: "email" });
+    await handleIncomingEmail(message, parseEnv(env), logger);
   },
 
   async scheduled(controller, env, ctx) {

@@ -14,3 +14,5 @@ export * from "./queries/tasks";
 export * from "./queries/pipeline";
 export * from "./queries/bookings";
 export * from "./queries/settings";
+export * from "./queries/emails";
+export * from "./queries/mail-events";

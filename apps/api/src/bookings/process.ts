@@ -91,7 +91,7 @@ export async function processBookingWebhook(context: BookingContext, firmId: str
         webhookEventId,
       },
       occurredAt: event.occurredAt,
-      fromProspect: event.kind === "booked" || event.kind === "rescheduled",
+      fromProspect: event.kind === "booked" || event.kind === "rescheduled" || event.kind === "meeting_ended",
       now,
     });
   }

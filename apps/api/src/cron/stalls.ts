@@ -1,5 +1,5 @@
 import { isOpenStage, newId, stallState, type OpenStageKey, type StageKey } from "@plumbline/core";
-import { findNextMeeting, findOpportunitiesDueForStallCheck, recordStallCheck, type Database } from "@plumbline/db";
+import { findLatestMeeting, findNextMeeting, findOpportunitiesDueForStallCheck, recordStallCheck, type Database } from "@plumbline/db";
 import type { Logger } from "../logger";
 import { applyStageEvent } from "../pipeline/apply";
 
@@ -39,14 +39,17 @@ export async function runStallSweep(db: Database, logger: Logger, now: Date): Pr
       continue;
     }
 
-    const meeting = await findNextMeeting(db, firm.id, opportunity.id, now);
+    // The stall clock of a booked stage runs from the meeting: the next one, or the latest once it has started.
+    const nextMeeting = await findNextMeeting(db, firm.id, opportunity.id, now);
+    const meeting = nextMeeting ?? (await findLatestMeeting(db, firm.id, opportunity.id, now));
+    const enteredStageAt = opportunity.stageEnteredAt ?? opportunity.createdAt;
     const verdict = stallState({
       stage,
-      enteredStageAt: opportunity.stageEnteredAt ?? opportunity.createdAt,
+      enteredStageAt,
       lastActivityAt: opportunity.lastActivityAt,
       lastProspectActivityAt: opportunity.lastProspectActivityAt ?? opportunity.createdAt,
       ...(meeting?.startsAt ? { meetingAt: meeting.startsAt } : {}),
-      hasFutureMeeting: meeting !== null,
+      hasFutureMeeting: nextMeeting !== null,
       now,
       stallDays: firm.stallDays as Partial<Record<OpenStageKey, number>>,
       closeAsLostDays: firm.closeAsLostDays,
@@ -58,7 +61,8 @@ export async function runStallSweep(db: Database, logger: Logger, now: Date): Pr
       continue;
     }
 
-    const days = Math.round((now.getTime() - (opportunity.stageEnteredAt ?? opportunity.createdAt).getTime()) / DAY_MS);
+    const quietSince = Math.max(enteredStageAt.getTime(), opportunity.lastActivityAt.getTime(), meeting?.startsAt?.getTime() ?? 0);
+    const days = Math.round((now.getTime() - quietSince) / DAY_MS);
     const wrote = await recordStallCheck(db, {
       firmId: firm.id,
       opportunityId: opportunity.id,

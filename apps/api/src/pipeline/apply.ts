@@ -56,6 +56,7 @@ export async function applyStageEvent(
       stageOverride: override ? { stage: override.stage, at: override.at.toISOString(), by: override.by } : null,
       stageBeforeMeeting: decision.state.stageBeforeMeeting ?? null,
       closed,
+      restartSilenceClock: event.type === "revived",
       activity: {
         id: newId("act", now.getTime()),
         type: "stage.changed",

@@ -191,6 +191,8 @@ export async function recordOpportunityActivity(
       .set({
         lastActivityAt: sql`max(${opportunities.lastActivityAt}, ${entry.occurredAt.getTime()})`,
         ...(entry.fromProspect ? { lastProspectActivityAt: sql`max(coalesce(${opportunities.lastProspectActivityAt}, 0), ${entry.occurredAt.getTime()})` } : {}),
+        // New activity can end a stall or move its date, so an open opportunity is looked at again on the next sweep.
+        nextStallCheckAt: sql`case when ${opportunities.closedAt} is null then ${entry.now.getTime()} else null end`,
         updatedAt: entry.now,
       })
       .where(and(eq(opportunities.firmId, entry.firmId), eq(opportunities.id, entry.opportunityId))),

@@ -1,4 +1,4 @@
-import { and, asc, eq, gt, lte, sql } from "drizzle-orm";
+import { and, asc, desc, eq, gt, inArray, lte, sql } from "drizzle-orm";
 import type { Database } from "../client";
 import { activities, firms, meetings, opportunities } from "../schema";
 
@@ -13,6 +13,8 @@ export interface StageWrite {
   stageOverride: { stage: string; at: string; by: string } | null;
   stageBeforeMeeting: string | null;
   closed: { at: Date; reason: string } | null;
+  /** Restarts the prospect-silence clock, for a revival: the deal is live again from now. */
+  restartSilenceClock?: boolean;
   activity: { id: string; type: string; cause: string; origin: string; actorUserId: string | null; data: Record<string, unknown> };
   now: Date;
 }
@@ -36,6 +38,7 @@ export async function writeStageChange(db: Database, write: StageWrite): Promise
         closedAt: closing ? write.closed!.at : null,
         closeReason: closing ? write.closed!.reason : null,
         nextStallCheckAt: closing ? null : write.now,
+        ...(write.restartSilenceClock ? { lastProspectActivityAt: write.now, lastActivityAt: write.now } : {}),
         updatedAt: write.now,
       })
       .where(and(eq(opportunities.firmId, write.firmId), eq(opportunities.id, write.opportunityId), eq(opportunities.stage, write.expectedStage)))
@@ -87,6 +90,25 @@ export async function findOpportunitiesDueForStallCheck(db: Database, now: Date,
     .where(lte(opportunities.nextStallCheckAt, now))
     .orderBy(asc(opportunities.nextStallCheckAt))
     .limit(limit);
+}
+
+/** Finds the opportunity's latest meeting that has started (booked or held), if any. */
+export async function findLatestMeeting(db: Database, firmId: string, opportunityId: string, now: Date): Promise<Meeting | null> {
+  return (
+    (await db
+      .select()
+      .from(meetings)
+      .where(
+        and(
+          eq(meetings.firmId, firmId),
+          eq(meetings.opportunityId, opportunityId),
+          inArray(meetings.status, ["booked", "held"]),
+          lte(meetings.startsAt, now),
+        ),
+      )
+      .orderBy(desc(meetings.startsAt))
+      .get()) ?? null
+  );
 }
 
 /** Finds the opportunity's next booked meeting that has not started, if any. */

@@ -1,0 +1,79 @@
+import { fileEmailMessage, findEmailMessage, findOpportunity, listUnmatchedEmails, type EmailMessage } from "@plumbline/db";
+import type { Hono } from "hono";
+import { z } from "zod";
+import type { HonoEnv } from "../context";
+import { ApiError, notFound } from "../errors";
+import { requireApiKey } from "../middleware/api-key";
+import { parseQuery } from "./list-query";
+
+const listSchema = z.object({ limit: z.coerce.number().int().min(1).max(100).default(50) });
+
+const fileSchema = z.object({ opportunityId: z.string().min(1).max(64) });
+
+function presentEmail(email: EmailMessage) {
+  return {
+    id: email.id,
+    opportunityId: email.opportunityId,
+    contactId: email.contactId,
+    direction: email.direction,
+    classification: email.classification,
+    matchedBy: email.matchedBy,
+    fromEmail: email.fromEmail,
+    fromName: email.fromName,
+    toEmails: email.toEmails,
+    subject: email.subject,
+    replyText: email.replyText,
+    bodyTruncated: email.bodyTruncated,
+    attachments: email.attachments,
+    forwardedBy: email.forwardedBy,
+    source: email.source,
+    sentAt: email.sentAt?.toISOString() ?? null,
+    receivedAt: email.receivedAt.toISOString(),
+  };
+}
+
+/**
+ * Review of captured email that no rule could tie to an opportunity: `GET /v1/emails/unmatched` lists the firm's
+ * unmatched emails, newest first, and `POST /v1/emails/{id}/file` `{opportunityId}` files one. An email or
+ * opportunity of another firm returns 404, like a missing one.
+ */
+export function registerEmailRoutes(app: Hono<HonoEnv>) {
+  app.get("/v1/emails/unmatched", requireApiKey, async (c) => {
+    const query = parseQuery(listSchema, c.req.query());
+    const rows = await listUnmatchedEmails(c.get("services").db, c.get("firmId"), query.limit);
+    return c.json({ data: rows.map(presentEmail) });
+  });
+
+  app.post("/v1/emails/:id/file", requireApiKey, async (c) => {
+    const { db } = c.get("services");
+    const firmId = c.get("firmId");
+    const id = c.req.param("id").slice(0, 64);
+
+    const parsed = fileSchema.safeParse(await c.req.json().catch(() => null));
+    if (!parsed.success) throw new ApiError("invalid_request", "The body must be JSON with an opportunityId string.", { field: "opportunityId" });
+
+    const email = await findEmailMessage(db, firmId, id);
+    if (!email) throw notFound(`Email ${id}`);
+    const opportunity = await findOpportunity(db, firmId, parsed.data.opportunityId);
+    if (!opportunity) throw notFound(`Opportunity ${parsed.data.opportunityId}`);
+    if (email.opportunityId && email.opportunityId !== opportunity.id) {
+      throw new ApiError("conflict", `Email ${id} is already filed on opportunity ${email.opportunityId}.`);
+    }
+
+    // NOTE: filing records the email on the timeline only. A filed reply from the firm does not set the first response.
+    const now = new Date();
+    const filed = await fileEmailMessage(db, {
+      firmId,
+      emailId: email.id,
+      opportunityId: opportunity.id,
+      contactId: opportunity.contactId,
+      activityId: `act_${email.id}_filed`,
+      filedBy: c.get("apiKeyId"),
+      data: { emailId: email.id, subject: email.subject, replyText: email.replyText, direction: email.direction, classification: email.classification },
+      occurredAt: email.sentAt ?? email.receivedAt,
+      now,
+    });
+    if (!filed) throw notFound(`Email ${id}`);
+    return c.json(presentEmail(filed));
+  });
+}
