@@ -1,4 +1,4 @@
-import { activities, contacts, meetings, opportunities, webhookEvents } from "@plumbline/db";
+import { activities, contacts, meetings, opportunities, outboundMessages, webhookEvents } from "@plumbline/db";
 import { and, eq } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
 import { callApi, submitJson } from "../support/api";
@@ -159,6 +159,10 @@ describe("Calendly webhooks", () => {
       expect(types).not.toContain("meeting.cancelled");
       const [opportunity] = await opportunitiesOf(firm.firmId);
       expect(opportunity?.stage).toBe("meeting_booked");
+      const notices = (await db().select().from(outboundMessages).where(eq(outboundMessages.firmId, firm.firmId))).filter(
+        (row) => row.kind === "meeting_notice",
+      );
+      expect(notices.map((row) => (row.data as { change: string }).change).sort()).toEqual(["booked", "rescheduled"]);
     });
   }
 

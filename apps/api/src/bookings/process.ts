@@ -1,5 +1,6 @@
 import { classifyChannel, newId, newReference, normaliseEmail, type StageEvent, type Touch } from "@plumbline/core";
 import {
+  findDefaultIntegration,
   findFirmById,
   findMeetingByKeys,
   findNextMeeting,
@@ -7,6 +8,8 @@ import {
   findWebhookEvent,
   insertBookingOpportunity,
   insertMeeting,
+  insertOwedMessage,
+  markMessagesQueued,
   markWebhookEvent,
   recordOpportunityActivity,
   updateMeeting,
@@ -96,9 +99,50 @@ export async function processBookingWebhook(context: BookingContext, firmId: str
     });
   }
   if (outcome.stageEvent) await applyStageEvent(db, logger, firmId, opportunityId, outcome.stageEvent, now);
+  if (outcome.timelineType && NOTICE_CHANGES[outcome.timelineType]) {
+    await oweMeetingNotice(context, firmId, opportunityId, webhookEventId, NOTICE_CHANGES[outcome.timelineType]!, event);
+  }
 
   await markWebhookEvent(db, firmId, webhookEventId, "processed", null, now);
   logger.info("booking.processed", { firmId, webhookEventId, kind: event.kind, timeline: outcome.timelineType ?? "none" });
+}
+
+/** Meeting changes the firm's channel hears about, by timeline entry type. */
+const NOTICE_CHANGES: Record<string, string> = {
+  "meeting.booked": "booked",
+  "meeting.rescheduled": "rescheduled",
+  "meeting.cancelled": "cancelled",
+  "meeting.reschedule_requested": "reschedule_requested",
+};
+
+/**
+ * Owes the firm's chat channel one notice of a meeting change, keyed by the webhook event so reprocessing owes
+ * nothing more, and queues it. If queueing fails the row stays unqueued and the cron queues it.
+ */
+async function oweMeetingNotice(context: BookingContext, firmId: string, opportunityId: string, webhookEventId: string, change: string, event: BookingEvent) {
+  const id = `msg_${webhookEventId.slice(4)}_notice`;
+  await insertOwedMessage(context.db, {
+    id,
+    firmId,
+    opportunityId,
+    kind: "meeting_notice",
+    channel: "chat",
+    integrationId: (await findDefaultIntegration(context.db, firmId, "chat"))?.id ?? null,
+    // Calendly's cancellation half of a reschedule carries the old slot, and the new one is not known yet.
+    data: {
+      change,
+      startsAt: event.rescheduleHalf === "old" ? null : (event.startsAt?.toISOString() ?? null),
+      previousStartsAt: (event.previousStartsAt ?? (event.rescheduleHalf === "old" ? event.startsAt : undefined))?.toISOString() ?? null,
+      title: event.title ?? null,
+    },
+    now: context.now,
+  });
+  try {
+    await context.env.FOLLOW_UP_QUEUE.send({ kind: "outbound", outboundMessageId: id, firmId });
+    await markMessagesQueued(context.db, firmId, [id], context.now);
+  } catch (error) {
+    context.logger.error("meeting_notice.queue_failed", error, { firmId, outboundMessageId: id });
+  }
 }
 
 async function opportunityFor(context: BookingContext, firm: { id: string; currency: string; websiteHosts: string[] }, contactId: string, event: BookingEvent) {

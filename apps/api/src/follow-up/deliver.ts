@@ -4,7 +4,7 @@ import type { Logger } from "../logger";
 import { deliverAcknowledgement } from "./acknowledgement";
 import { applyStageEvent } from "../pipeline/apply";
 import type { DeliveryResult } from "./outcome";
-import { deliverPartnerAlert } from "./partner-alert";
+import { deliverMeetingNotice, deliverPartnerAlert } from "./partner-alert";
 import { deliverTaskNotice } from "./task-notices";
 
 export interface DeliveryContext {
@@ -43,6 +43,9 @@ export async function deliverOutboundMessage(context: DeliveryContext, firmId: s
       result = alert.result;
       break;
     }
+    case "meeting_notice":
+      result = await deliverMeetingNotice(context, row);
+      break;
     case "task_reminder":
     case "task_escalation":
       result = await deliverTaskNotice(context, row);

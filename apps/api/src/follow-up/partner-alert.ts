@@ -7,6 +7,7 @@ import {
   type Integration,
   type OutboundMessage,
 } from "@plumbline/db";
+import { formatForFirm } from "@plumbline/core";
 import { createChatAdapter, type ChatAlert, type EnquiryAlert } from "@plumbline/integrations";
 import { decryptSecret } from "../lib/crypto";
 import type { DeliveryContext } from "./deliver";
@@ -28,25 +29,9 @@ export async function deliverPartnerAlert(
   row: OutboundMessage,
 ): Promise<{ rows: OutboundMessage[]; result: DeliveryResult }> {
   const { db, now } = context;
-  const integration = row.integrationId
-    ? await findIntegration(db, row.firmId, row.integrationId)
-    : await findDefaultIntegration(db, row.firmId, "chat");
-
-  if (integration?.status === "needs_attention") {
-    return { rows: [row], result: { kind: "failed", reason: `chat integration needs attention: ${integration.statusReason ?? "reconnect it"}` } };
-  }
-  if (!integration && context.env.APP_ENV === "production") {
-    return { rows: [row], result: { kind: "skipped", reason: "no chat integration configured" } };
-  }
-
-  if (integration) {
-    const waitMs = await takeChatSlot(db, row.firmId, integration.id, now, CHAT_INTERVAL_MS);
-    if (waitMs > 0) {
-      // Jitter spreads alerts that lost the same slot, so they do not collide again.
-      const delaySeconds = Math.ceil(waitMs / 1000) + Math.floor(Math.random() * 2);
-      return { rows: [row], result: { kind: "retry", error: "waiting for the channel's next send slot", delaySeconds } };
-    }
-  }
+  const channel = await openChannel(context, row);
+  if ("result" in channel) return { rows: [row], result: channel.result };
+  const integration = channel.integration;
 
   const waiting = await claimWaitingAlerts(db, row.firmId, row.integrationId, row.id, now, DIGEST_MAX_ITEMS - 1);
   const rows = [row, ...waiting];
@@ -68,6 +53,72 @@ export async function deliverPartnerAlert(
         };
 
   return { rows, result: await sendAlert(context, integration, alert) };
+}
+
+/**
+ * Finds the chat channel a message goes to and takes its send slot. Returns the integration (null for the local
+ * outbox), or the result to record instead: failed, skipped, or a retry when the slot is taken.
+ */
+async function openChannel(context: DeliveryContext, row: OutboundMessage): Promise<{ integration: Integration | null } | { result: DeliveryResult }> {
+  const { db, now } = context;
+  const integration = row.integrationId
+    ? await findIntegration(db, row.firmId, row.integrationId)
+    : await findDefaultIntegration(db, row.firmId, "chat");
+
+  if (integration?.status === "needs_attention") {
+    return { result: { kind: "failed", reason: `chat integration needs attention: ${integration.statusReason ?? "reconnect it"}` } };
+  }
+  if (!integration && context.env.APP_ENV === "production") {
+    return { result: { kind: "skipped", reason: "no chat integration configured" } };
+  }
+
+  if (integration) {
+    const waitMs = await takeChatSlot(db, row.firmId, integration.id, now, CHAT_INTERVAL_MS);
+    if (waitMs > 0) {
+      // Jitter spreads alerts that lost the same slot, so they do not collide again.
+      const delaySeconds = Math.ceil(waitMs / 1000) + Math.floor(Math.random() * 2);
+      return { result: { kind: "retry", error: "waiting for the channel's next send slot", delaySeconds } };
+    }
+  }
+  return { integration };
+}
+
+const MEETING_CHANGE_TITLES: Record<string, string> = {
+  booked: "Meeting booked",
+  rescheduled: "Meeting rescheduled",
+  cancelled: "Meeting cancelled",
+  reschedule_requested: "Meeting to be rebooked",
+};
+
+/**
+ * Tells the firm's channel that a prospect's meeting was booked, moved or cancelled: one notice per change, so a
+ * reschedule reads as one "rescheduled" notice rather than a cancellation and a new booking.
+ */
+export async function deliverMeetingNotice(context: DeliveryContext, row: OutboundMessage): Promise<DeliveryResult> {
+  const data = row.data as { change?: string; startsAt?: string | null; previousStartsAt?: string | null; title?: string | null };
+  if (!row.opportunityId || !data.change) return { kind: "failed", reason: "meeting notice has no opportunity or change" };
+  const found = await loadOpportunityContext(context.db, row.firmId, row.opportunityId);
+  if (!found) return { kind: "failed", reason: "opportunity not found" };
+
+  const channel = await openChannel(context, row);
+  if ("result" in channel) return channel.result;
+
+  const zone = found.firm.timeZone;
+  const when = (iso: string | null | undefined) => (iso ? formatForFirm(new Date(iso), zone) : "new time to follow");
+  const fields = [
+    { label: "Prospect", value: found.contact.name ?? found.contact.email ?? "(not given)" },
+    { label: "When", value: when(data.startsAt) },
+    ...(data.change === "rescheduled" && data.previousStartsAt ? [{ label: "Previously", value: when(data.previousStartsAt) }] : []),
+    ...(data.title ? [{ label: "Meeting", value: data.title }] : []),
+    { label: "Reference", value: found.opportunity.reference },
+  ];
+  const alert: EnquiryAlert = {
+    kind: "enquiry",
+    title: MEETING_CHANGE_TITLES[data.change] ?? "Meeting changed",
+    fields,
+    link: { url: new URL(`/opportunities/${found.opportunity.id}`, context.env.DASHBOARD_URL).toString(), label: "Open in Plumbline" },
+  };
+  return sendAlert(context, channel.integration, alert);
 }
 
 async function sendAlert(context: DeliveryContext, integration: Integration | null, alert: ChatAlert): Promise<DeliveryResult> {

@@ -259,3 +259,22 @@ export async function markMessageExhausted(db: Database, firmId: string, id: str
       .get()) ?? null
   );
 }
+
+/** Writes one owed message, for callers that owe a single message outside an enquiry's write. */
+export async function insertOwedMessage(
+  db: Database,
+  message: { id: string; firmId: string; opportunityId: string | null; kind: string; channel: string; integrationId: string | null; data: Record<string, unknown>; now: Date },
+): Promise<void> {
+  await db.insert(outboundMessages).values({
+    id: message.id,
+    firmId: message.firmId,
+    opportunityId: message.opportunityId,
+    kind: message.kind,
+    channel: message.channel,
+    status: "pending",
+    integrationId: message.integrationId,
+    data: message.data,
+    createdAt: message.now,
+    updatedAt: message.now,
+  }).onConflictDoNothing();
+}
