@@ -1,5 +1,6 @@
-import { newId } from "@plumbline/core";
-import { activities, contacts, emailMessages, firms, integrations, opportunities, users, webhookEvents, type EmailMessage } from "@plumbline/db";
+import { addWorkingMinutes, createWorkingCalendar, newId } from "@plumbline/core";
+import { activities, contacts, emailMessages, firms, integrations, opportunities, outboundMessages, users, webhookEvents, type EmailMessage } from "@plumbline/db";
+import { TRUNCATION_MARKER } from "@plumbline/integrations";
 import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { and, eq } from "drizzle-orm";
@@ -7,7 +8,7 @@ import { describe, expect, it } from "vitest";
 import { encryptSecret } from "../../apps/api/src/lib/crypto";
 import worker from "../../apps/api/src/index";
 import { callApi, submitJson, testEnv } from "../support/api";
-import { seedPeople, settledMessages, tasksOf } from "../support/follow-up";
+import { seedPeople, seedRule, settledMessages, tasksOf } from "../support/follow-up";
 import { seedTwoFirms, testDatabase, type SeededFirm } from "../support/seed";
 import postmarkReply from "../fixtures/inbound/postmark-reply.json";
 import latin1Reply from "../fixtures/inbound/latin1-reply.txt?raw";
@@ -126,6 +127,14 @@ async function deliver(firm: SeededFirm, integrationId: string, spec: MailSpec):
   expect(response.status).toBe(200);
   await processed(firm.firmId);
   return emailByMessageId(firm.firmId, messageId);
+}
+
+function fileEmail(apiKey: string, emailId: string, opportunityId: string) {
+  return callApi(`/v1/emails/${emailId}/file`, {
+    method: "POST",
+    headers: { authorization: `Bearer ${apiKey}`, "content-type": "application/json" },
+    body: JSON.stringify({ opportunityId }),
+  });
 }
 
 const prospect = () => `prospect.${crypto.randomUUID().slice(0, 8)}@example.org`;
@@ -367,6 +376,33 @@ describe("forwarded enquiry", () => {
     expect(opportunity?.origin).toBe("email");
     expect(opportunity?.firstResponseAt).toBeNull();
   });
+  it("new opportunity is routed with a task", async () => {
+    const [firm] = await seedTwoFirms();
+    const integrationId = await seedInbound(firm.firmId, "postmark", TOKEN);
+    const partner = await partnerAddress(firm.firmId);
+    const [routedTo] = await seedPeople(firm.firmId, [{ name: "Rita Routed" }]);
+    await seedRule(firm.firmId, 0, null, { userId: routedTo! });
+    const original = prospect();
+    const text = ["Can someone pick this up?", "", "---------- Forwarded message ---------", `From: Owen Original <${original}>`, "Subject: Lease extension", "", "Hello, I need advice on a lease."].join("\n");
+
+    const email = await deliver(firm, integrationId, { from: partner, to: [`firm+${firm.firmId}@${INBOUND_DOMAIN}`], subject: "Fwd: Lease extension", text });
+    expect(email?.matchedBy).toBe("forward");
+    const opportunity = await opportunityRow(firm.firmId, email!.opportunityId!);
+    expect(opportunity?.ownerUserId).toBe(routedTo);
+
+    const task = (await tasksOf(firm.firmId)).find((row) => row.opportunityId === opportunity!.id);
+    expect(task?.kind).toBe("respond_to_enquiry");
+    expect(task?.status).toBe("open");
+    expect(task?.assigneeUserId).toBe(routedTo);
+    expect(task?.title).toBe(`Respond to enquiry ${opportunity!.reference}`);
+    const settings = (await db().select().from(firms).where(eq(firms.id, firm.firmId)).get())!;
+    const calendar = createWorkingCalendar({ timeZone: settings.timeZone, workingHours: settings.workingHours, closedDates: settings.closedDates });
+    expect(task?.dueAt.getTime()).toBe(addWorkingMinutes(opportunity!.createdAt, settings.responseTargetMinutes, calendar).getTime());
+    expect(task?.nextReminderAt?.getTime()).toBe(task?.dueAt.getTime());
+
+    const sent = await db().select().from(outboundMessages).where(eq(outboundMessages.opportunityId, opportunity!.id));
+    expect(sent.filter((row) => row.kind === "acknowledgement_email")).toHaveLength(0);
+  });
 });
 
 describe("review API", () => {
@@ -396,6 +432,65 @@ describe("review API", () => {
     expect(row?.matchedBy).toBe("manual");
   });
 
+  it("filed firm reply is the first response", async () => {
+    const [firm] = await seedTwoFirms();
+    const integrationId = await seedInbound(firm.firmId, "postmark", TOKEN);
+    const partner = await partnerAddress(firm.firmId);
+    const { opportunity } = await enquiry(firm, prospect());
+
+    // Sent to an address Plumbline does not know, so no rule ties it to the enquiry.
+    const reply = await deliver(firm, integrationId, { from: partner, to: ["personal.address@example.net"], subject: "Your flat", text: "Dear Pat, happy to help." });
+    expect(reply?.direction).toBe("outbound");
+    expect(reply?.opportunityId).toBeNull();
+    expect((await opportunityRow(firm.firmId, opportunity.id))?.firstResponseAt).toBeNull();
+
+    expect((await fileEmail(firm.apiKey, reply!.id, opportunity.id)).status).toBe(200);
+    const answered = await opportunityRow(firm.firmId, opportunity.id);
+    expect(answered?.firstResponseAt?.getTime()).toBe((reply!.sentAt ?? reply!.receivedAt).getTime());
+    expect(answered?.stage).toBe("in_conversation");
+    const tasks = await tasksOf(firm.firmId);
+    expect(tasks.find((task) => task.opportunityId === opportunity.id && task.kind === "respond_to_enquiry")?.status).toBe("done");
+
+    const timeline = await db().select().from(activities).where(eq(activities.opportunityId, opportunity.id));
+    expect(timeline.filter((entry) => entry.type === "email.filed")).toHaveLength(1);
+    expect(timeline.filter((entry) => entry.type === "email.replied")).toHaveLength(0);
+    const stageChange = timeline.find((entry) => entry.type === "stage.changed" && entry.data.event === "first_human_reply");
+    expect(stageChange?.data.to).toBe("in_conversation");
+
+    expect((await fileEmail(firm.apiKey, reply!.id, opportunity.id)).status).toBe(200);
+    const again = await opportunityRow(firm.firmId, opportunity.id);
+    expect(again?.firstResponseAt?.getTime()).toBe(answered?.firstResponseAt?.getTime());
+    const timelineAgain = await db().select().from(activities).where(eq(activities.opportunityId, opportunity.id));
+    expect(timelineAgain).toHaveLength(timeline.length);
+  });
+
+  it("filed prospect email moves activity", async () => {
+    const [firm] = await seedTwoFirms();
+    const integrationId = await seedInbound(firm.firmId, "postmark", TOKEN);
+    const { opportunity } = await enquiry(firm, prospect());
+    const before = (await opportunityRow(firm.firmId, opportunity.id))!;
+
+    // A Date ahead of the clock makes the received time the sent time, which is later than the enquiry.
+    const messageId = `<${crypto.randomUUID()}@mail.example.org>`;
+    const body = { ...JSON.parse(postmarkBody({ from: "new.address@example.net", subject: "About my flat", messageId })), Date: new Date(Date.now() + 60_000).toUTCString() };
+    expect((await sendPostmark(integrationId, JSON.stringify(body))).status).toBe(200);
+    await processed(firm.firmId);
+    const email = await emailByMessageId(firm.firmId, messageId);
+    expect(email?.sentAt?.getTime()).toBe(email?.receivedAt.getTime());
+    expect(email?.opportunityId).toBeNull();
+    expect(email?.direction).toBe("inbound");
+
+    expect((await fileEmail(firm.apiKey, email!.id, opportunity.id)).status).toBe(200);
+    const filedAt = Date.now();
+    const after = await opportunityRow(firm.firmId, opportunity.id);
+    expect(after?.lastProspectActivityAt?.getTime()).toBe(email!.receivedAt.getTime());
+    expect(after!.lastProspectActivityAt!.getTime()).toBeGreaterThan(before.lastProspectActivityAt!.getTime());
+    expect(after?.nextStallCheckAt).toBeInstanceOf(Date);
+    expect(after!.nextStallCheckAt!.getTime()).toBeLessThanOrEqual(filedAt);
+    expect(after?.firstResponseAt).toBeNull();
+    expect(after?.stage).toBe(before.stage);
+  });
+
   it("cannot file into another firm's opportunity", async () => {
     const [firm, other] = await seedTwoFirms();
     const otherIntegration = await seedInbound(other.firmId, "postmark", TOKEN);
@@ -408,6 +503,59 @@ describe("review API", () => {
       body: JSON.stringify({ opportunityId: opportunity.id }),
     });
     expect(response.status).toBe(404);
+  });
+});
+
+describe("large messages", () => {
+  it("1.5 MB Postmark message with attachments", async () => {
+    const [firm] = await seedTwoFirms();
+    const integrationId = await seedInbound(firm.firmId, "postmark", TOKEN);
+    const address = prospect();
+    const { opportunity, acknowledgement } = await enquiry(firm, address);
+
+    // Random bytes, so the base64 of each file is a string unlikely to turn up in D1 by chance.
+    const fileContent = (size: number) => {
+      const bytes = crypto.getRandomValues(new Uint8Array(size));
+      return btoa(String.fromCharCode(...bytes));
+    };
+    const attachments = [
+      { Name: "engagement-letter.pdf", ContentType: "application/pdf", Content: fileContent(48_000), ContentID: "" },
+      { Name: "title-plan.png", ContentType: "image/png", Content: fileContent(24_000), ContentID: "" },
+    ];
+    const text = `${"Please see the enclosed papers for the sale. ".repeat(34_000)}\n\nOn Wed, 2 Dec 2026 at 16:00, the firm wrote:\n> Thank you.`;
+    expect(text.length).toBeGreaterThan(1_500_000);
+    const messageId = `<${crypto.randomUUID()}@mail.example.org>`;
+    const body = JSON.stringify({
+      ...JSON.parse(postmarkBody({ from: address, messageId, text, headers: [["In-Reply-To", acknowledgement.messageIdHeader!]] })),
+      Attachments: attachments,
+    });
+
+    expect((await sendPostmark(integrationId, body)).status).toBe(200);
+    const events = await processed(firm.firmId);
+    const email = await emailByMessageId(firm.firmId, messageId);
+    expect(email?.opportunityId).toBe(opportunity.id);
+    expect(email?.matchedBy).toBe("in_reply_to");
+    expect(email?.bodyTruncated).toBe(true);
+    expect(email!.bodyText!.length).toBeLessThanOrEqual(100_000);
+    expect(email!.bodyText!.endsWith(TRUNCATION_MARKER)).toBe(true);
+    expect(email?.replyText?.length).toBeLessThanOrEqual(2_000);
+    expect(email?.replyText?.endsWith(TRUNCATION_MARKER)).toBe(true);
+    expect(email?.attachments).toEqual([
+      { name: "engagement-letter.pdf", type: "application/pdf", size: 48_000 },
+      { name: "title-plan.png", type: "image/png", size: 24_000 },
+    ]);
+
+    const timeline = await db().select().from(activities).where(eq(activities.opportunityId, opportunity.id));
+    const received = timeline.find((entry) => entry.type === "email.received");
+    expect(String(received?.data.replyText).endsWith(TRUNCATION_MARKER)).toBe(true);
+
+    const stored = events.find((event) => event.provider === "postmark-inbound");
+    expect(stored?.status).toBe("processed");
+    const rows = [JSON.stringify(email), JSON.stringify(timeline), ...events.map((event) => JSON.stringify(event))];
+    for (const attachment of attachments) {
+      const sample = attachment.Content.slice(1_000, 1_200);
+      for (const row of rows) expect(row.includes(sample)).toBe(false);
+    }
   });
 });
 

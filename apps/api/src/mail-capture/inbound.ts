@@ -35,6 +35,7 @@ import {
 } from "@plumbline/integrations";
 import PostalMime from "postal-mime";
 import { sha256Hex } from "../lib/crypto";
+import { planFollowUp } from "../follow-up/plan";
 import { applyStageEvent } from "../pipeline/apply";
 import type { WebhookContext } from "../webhooks/dispatch";
 
@@ -298,7 +299,7 @@ function replyTokensOf(message: InboundMessage, envelopeTo: string | null, inbou
 
 /**
  * Credits a forwarded enquiry to its original sender: their contact (created if new) and that contact's open
- * opportunity, or a new opportunity with origin `email` when they have none.
+ * opportunity, or else a new opportunity with origin `email`, a routed owner and a respond_to_enquiry task.
  */
 async function creditForward(context: WebhookContext, firmId: string, email: string, name: string | null): Promise<Match | null> {
   const { db, now } = context;
@@ -310,22 +311,29 @@ async function creditForward(context: WebhookContext, firmId: string, email: str
   const [open] = await findOpenOpportunitiesOfContacts(db, firmId, [contactId], 1);
   if (open) return { opportunityId: open.id, contactId, matchedBy: "forward" };
 
-  // NOTE: a forwarded enquiry gets no owner, respond_to_enquiry task or acknowledgement, unlike a web form enquiry.
+  // A forwarded enquiry is routed and given its response task like a web form enquiry. It gets no acknowledgement,
+  // because the partner who forwarded it is already in touch with the sender.
   const opportunityId = newId("opp", now.getTime());
+  const reference = newReference();
+  const plan = await planFollowUp(db, context.logger, firm, null, now);
   await insertEmailOpportunity(db, {
     id: opportunityId,
     firmId,
     contactId,
-    reference: newReference(),
+    reference,
     currency: firm.currency,
     replyToken: newId("rt").slice(3),
     attribution: { firstTouchReason: "forwarded to the firm by email", lastTouchReason: "forwarded to the firm by email" },
+    ownerUserId: plan.ownerUserId,
+    task: { id: newId("task", now.getTime()), title: `Respond to enquiry ${reference}`, assigneeUserId: plan.ownerUserId, dueAt: plan.dueAt },
     now,
   });
+  context.logger.info("inbound_email.forward_routed", { firmId, opportunityId, ownerUserId: plan.ownerUserId, routedBy: plan.routedBy });
   return { opportunityId, contactId, matchedBy: "forward" };
 }
 
-interface FiledEmail {
+/** A captured email as it applies to its opportunity, whether a rule or a person filed it. */
+export interface FiledEmail {
   emailId: string;
   direction: "inbound" | "outbound";
   kind: InboundKind;
@@ -333,15 +341,25 @@ interface FiledEmail {
   subject: string;
   replyText: string;
   at: Date;
+  /** Origin recorded on the timeline entry and the stage receipt, such as a mail provider or `api`. */
   source: string;
+  /** Timeline entry id. Filing by hand passes the id of the entry it wrote, so the email gets one entry only. */
+  activityId?: string;
+}
+
+/** Filing target of an email: its opportunity, that opportunity's contact, and the rule or person that chose it. */
+export interface EmailMatch {
+  opportunityId: string;
+  contactId: string;
+  matchedBy: MatchRule | "manual";
 }
 
 /**
  * Records a newly filed email on its opportunity's timeline. The firm's first human reply sets the first response
  * time (once), completes the open respond_to_enquiry tasks and moves the stage on. A prospect's human reply moves
- * the last prospect activity. Automatic mail is logged only.
+ * the last prospect activity. Automatic mail is logged only. Filing by hand calls this too, for the same effect.
  */
-async function applyToOpportunity(context: WebhookContext, firmId: string, match: Match, email: FiledEmail): Promise<void> {
+export async function applyToOpportunity(context: Pick<WebhookContext, "db" | "logger" | "now">, firmId: string, match: EmailMatch, email: FiledEmail): Promise<void> {
   const { db, logger, now } = context;
   const human = email.kind === "human";
   let type: string;
@@ -349,8 +367,9 @@ async function applyToOpportunity(context: WebhookContext, firmId: string, match
   else if (email.isForward) type = "email.forwarded_enquiry";
   else type = email.direction === "outbound" ? "email.replied" : "email.received";
 
+  // An existing entry with this id is kept as it is, and the opportunity's activity clocks still move.
   await recordOpportunityActivity(db, {
-    id: `act_${email.emailId}`,
+    id: email.activityId ?? `act_${email.emailId}`,
     firmId,
     opportunityId: match.opportunityId,
     contactId: match.contactId,

@@ -3,6 +3,7 @@ import type { Hono } from "hono";
 import { z } from "zod";
 import type { HonoEnv } from "../context";
 import { ApiError, notFound } from "../errors";
+import { applyToOpportunity } from "../mail-capture/inbound";
 import { requireApiKey } from "../middleware/api-key";
 import { parseQuery } from "./list-query";
 
@@ -34,8 +35,9 @@ function presentEmail(email: EmailMessage) {
 
 /**
  * Review of captured email that no rule could tie to an opportunity: `GET /v1/emails/unmatched` lists the firm's
- * unmatched emails, newest first, and `POST /v1/emails/{id}/file` `{opportunityId}` files one. An email or
- * opportunity of another firm returns 404, like a missing one.
+ * unmatched emails, newest first, and `POST /v1/emails/{id}/file` `{opportunityId}` files one, with the same
+ * effect on the opportunity as an automatic match. An email or opportunity of another firm returns 404, like a
+ * missing one.
  */
 export function registerEmailRoutes(app: Hono<HonoEnv>) {
   app.get("/v1/emails/unmatched", requireApiKey, async (c) => {
@@ -60,20 +62,39 @@ export function registerEmailRoutes(app: Hono<HonoEnv>) {
       throw new ApiError("conflict", `Email ${id} is already filed on opportunity ${email.opportunityId}.`);
     }
 
-    // NOTE: filing records the email on the timeline only. A filed reply from the firm does not set the first response.
     const now = new Date();
+    const activityId = `act_${email.id}_filed`;
     const filed = await fileEmailMessage(db, {
       firmId,
       emailId: email.id,
       opportunityId: opportunity.id,
       contactId: opportunity.contactId,
-      activityId: `act_${email.id}_filed`,
+      activityId,
       filedBy: c.get("apiKeyId"),
       data: { emailId: email.id, subject: email.subject, replyText: email.replyText, direction: email.direction, classification: email.classification },
       occurredAt: email.sentAt ?? email.receivedAt,
       now,
     });
     if (!filed) throw notFound(`Email ${id}`);
+
+    // A filed email counts as if a rule had matched it: a firm's first human reply is the first response, and a
+    // prospect's email moves their activity clock. Filing again adds no entry and keeps the first response time.
+    await applyToOpportunity(
+      { db, logger: c.get("services").logger, now },
+      firmId,
+      { opportunityId: opportunity.id, contactId: opportunity.contactId, matchedBy: "manual" },
+      {
+        emailId: filed.id,
+        direction: filed.direction,
+        kind: filed.classification,
+        isForward: filed.forwardedBy !== null,
+        subject: filed.subject ?? "",
+        replyText: filed.replyText ?? "",
+        at: filed.sentAt ?? filed.receivedAt,
+        source: "api",
+        activityId,
+      },
+    );
     return c.json(presentEmail(filed));
   });
 }

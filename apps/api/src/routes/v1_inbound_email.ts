@@ -180,22 +180,33 @@ function mailgunMessageId(messageHeaders: string): string | null {
 }
 
 /**
- * Keeps Postmark's JSON as received when it fits in one D1 value. Otherwise the attachment contents and the raw
- * email are removed, which is all that can be large, since attachments are recorded by name, type and size only.
+ * Stores Postmark's JSON without attachment contents, and without the raw email that repeats them. Attachments are
+ * recorded by name, type and size only, so their bytes stay out of D1. A JSON too large for one D1 value is cut.
  */
 function fitPostmark(text: string, json: Record<string, unknown>): StoredForm {
   const headers = { "content-type": "application/json" };
-  if (storedByteLength(text) <= MAX_STORED_BODY_BYTES) return { body: text, eventType: "inbound", headers };
-
   const attachments = Array.isArray(json.Attachments) ? (json.Attachments as Array<Record<string, unknown>>) : [];
-  const slim = {
+  const withoutContent = {
     ...json,
-    RawEmail: undefined,
-    Attachments: attachments.map((attachment) => ({ ...attachment, Content: undefined, ContentLength: attachment.ContentLength ?? 0 })),
+    ...(attachments.length > 0 ? { RawEmail: undefined } : {}),
+    // The queue consumer reads the attachment size from the stored form, so the size stays when the content goes.
+    Attachments: attachments.map((attachment) => ({ ...attachment, Content: undefined, ContentLength: attachment.ContentLength ?? decodedSizeOf(attachment.Content) })),
   };
-  let body = JSON.stringify(slim);
+  const stripped = attachments.length > 0 && (json.RawEmail !== undefined || attachments.some((attachment) => attachment.Content !== undefined));
+  let body = stripped ? JSON.stringify(withoutContent) : text;
+  if (storedByteLength(body) <= MAX_STORED_BODY_BYTES) return { body, eventType: "inbound", headers };
+
+  const slim = { ...withoutContent, RawEmail: undefined };
+  body = JSON.stringify(slim);
   if (storedByteLength(body) > MAX_STORED_BODY_BYTES) body = JSON.stringify({ ...slim, HtmlBody: "", TextBody: String(json.TextBody ?? "").slice(0, 400_000) });
-  return { body, eventType: "inbound", headers: { ...headers, "x-plumbline-stored": "attachment content removed to fit storage" } };
+  return { body, eventType: "inbound", headers: { ...headers, "x-plumbline-stored": "raw email removed to fit storage" } };
+}
+
+/** Counts the bytes a base64 string decodes to, without decoding it. */
+function decodedSizeOf(content: unknown): number {
+  if (typeof content !== "string") return 0;
+  const clean = content.replace(/[^A-Za-z0-9+/]/g, "");
+  return Math.floor((clean.length * 3) / 4);
 }
 
 /**

@@ -1,4 +1,4 @@
-import { and, desc, eq, inArray, isNull, sql } from "drizzle-orm";
+import { and, desc, eq, gt, inArray, isNull, or, sql } from "drizzle-orm";
 import type { Database } from "../client";
 import { activities, contacts, emailMessages, firms, integrations, memberships, opportunities, outboundMessages, tasks, users, webhookEvents, type StoredAttribution } from "../schema";
 
@@ -129,12 +129,21 @@ export async function insertEmailMessage(db: Database, email: NewEmailMessage): 
   return rows.length > 0;
 }
 
-/** Sets an opportunity's first response time unless one is set. Returns true when this call set it. */
+/**
+ * Sets an opportunity's first response time, or moves it earlier: a reply filed late or delivered out of order
+ * may be older than the one that set it. Returns true when this call changed it.
+ */
 export async function recordFirstResponse(db: Database, firmId: string, opportunityId: string, at: Date, now: Date): Promise<boolean> {
   const rows = await db
     .update(opportunities)
     .set({ firstResponseAt: at, updatedAt: now })
-    .where(and(eq(opportunities.firmId, firmId), eq(opportunities.id, opportunityId), isNull(opportunities.firstResponseAt)))
+    .where(
+      and(
+        eq(opportunities.firmId, firmId),
+        eq(opportunities.id, opportunityId),
+        or(isNull(opportunities.firstResponseAt), gt(opportunities.firstResponseAt, at)),
+      ),
+    )
     .returning({ id: opportunities.id });
   return rows.length > 0;
 }
@@ -148,33 +157,67 @@ export async function findOpenTaskIds(db: Database, firmId: string, opportunityI
   return rows.map((row) => row.id);
 }
 
-/** Creates an opportunity for an enquiry that reached the firm by email, such as one a partner forwarded. */
+/**
+ * Creates an opportunity for an enquiry that reached the firm by email, such as one a partner forwarded, with its
+ * routed owner and its open respond_to_enquiry task, in one batch.
+ */
 export async function insertEmailOpportunity(
   db: Database,
-  opportunity: { id: string; firmId: string; contactId: string; reference: string; currency: string; replyToken: string; attribution: StoredAttribution; now: Date },
+  opportunity: {
+    id: string;
+    firmId: string;
+    contactId: string;
+    reference: string;
+    currency: string;
+    replyToken: string;
+    attribution: StoredAttribution;
+    ownerUserId: string | null;
+    task: { id: string; title: string; assigneeUserId: string | null; dueAt: Date };
+    now: Date;
+  },
 ) {
-  await db
-    .insert(opportunities)
-    .values({
-      id: opportunity.id,
-      firmId: opportunity.firmId,
-      contactId: opportunity.contactId,
-      reference: opportunity.reference,
-      stage: "new",
-      currency: opportunity.currency,
-      origin: "email",
-      channel: "email",
-      lastTouchChannel: "email",
-      attribution: opportunity.attribution,
-      replyToken: opportunity.replyToken,
-      createdAt: opportunity.now,
-      updatedAt: opportunity.now,
-      lastActivityAt: opportunity.now,
-      stageEnteredAt: opportunity.now,
-      lastProspectActivityAt: opportunity.now,
-      nextStallCheckAt: new Date(opportunity.now.getTime() + 60 * 60 * 1000),
-    })
-    .onConflictDoNothing();
+  const { now } = opportunity;
+  await db.batch([
+    db
+      .insert(opportunities)
+      .values({
+        id: opportunity.id,
+        firmId: opportunity.firmId,
+        contactId: opportunity.contactId,
+        reference: opportunity.reference,
+        stage: "new",
+        ownerUserId: opportunity.ownerUserId,
+        currency: opportunity.currency,
+        origin: "email",
+        channel: "email",
+        lastTouchChannel: "email",
+        attribution: opportunity.attribution,
+        replyToken: opportunity.replyToken,
+        createdAt: now,
+        updatedAt: now,
+        lastActivityAt: now,
+        stageEnteredAt: now,
+        lastProspectActivityAt: now,
+        nextStallCheckAt: new Date(now.getTime() + 60 * 60 * 1000),
+      })
+      .onConflictDoNothing(),
+    db
+      .insert(tasks)
+      .values({
+        id: opportunity.task.id,
+        firmId: opportunity.firmId,
+        opportunityId: opportunity.id,
+        kind: "respond_to_enquiry",
+        status: "open",
+        title: opportunity.task.title,
+        assigneeUserId: opportunity.task.assigneeUserId,
+        dueAt: opportunity.task.dueAt,
+        nextReminderAt: opportunity.task.dueAt,
+        createdAt: now,
+        updatedAt: now,
+      })
+      .onConflictDoNothing(),
+  ]);
 }
 
 /** Lists the firm's captured emails that no opportunity has yet, newest first. */
