@@ -1,22 +1,13 @@
 import { createSlackAdapter } from "./slack";
 import { createTeamsAdapter } from "./teams";
+import type { WebhookAdapterOptions } from "./text";
 import type { ChatAdapter } from "./types";
 
 export * from "./slack";
 export * from "./teams";
-export type { WebhookUrlCheck, WebhookUrlProblem } from "./text";
+export type { WebhookAdapterOptions, WebhookUrlCheck, WebhookUrlProblem } from "./text";
 
-interface WebhookSettings {
-  webhookUrl: string;
-  /** Time to wait for the webhook's response, in milliseconds, or 10,000 when absent. */
-  timeoutMs?: number;
-  /** Hosts to accept in place of the provider's own, for tests. Entries starting with a dot match subdomains. */
-  allowedHosts?: readonly string[];
-  /** Hosts accepted in addition to `allowedHosts` or the provider's own, such as a government-cloud host. */
-  extraAllowedHosts?: readonly string[];
-  /** Permission to use an http:// webhook URL, which only a local fake needs. */
-  allowInsecureHttp?: boolean;
-}
+type WebhookSettings = Omit<WebhookAdapterOptions, "fetcher">;
 
 export type ChatConfig = ({ provider: "slack" } & WebhookSettings) | ({ provider: "teams" } & WebhookSettings);
 

@@ -22,6 +22,7 @@ import {
   type MeasuredText,
   type WebhookResponse,
   type UserText,
+  type WebhookAdapterOptions,
   type WebhookUrlCheck,
 } from "./text";
 import type { ChatAdapter, ChatAlert, DigestAlert, EnquiryAlert } from "./types";
@@ -268,17 +269,7 @@ function disconnected(status: number, providerCode: string): ProviderError {
   );
 }
 
-export interface SlackAdapterOptions {
-  webhookUrl: string;
-  timeoutMs?: number;
-  /** Webhook hosts to accept in place of Slack's own. Tests pass 127.0.0.1 for the local fake. */
-  allowedHosts?: readonly string[];
-  /** Hosts accepted in addition to `allowedHosts` or the defaults. */
-  extraAllowedHosts?: readonly string[];
-  /** Permission to use an http:// webhook URL, which only a local fake needs. */
-  allowInsecureHttp?: boolean;
-  fetcher?: typeof fetch;
-}
+export type SlackAdapterOptions = WebhookAdapterOptions;
 
 /**
  * Creates a Slack adapter. Throws a ProviderError that needs attention when the webhook URL is unusable, so a

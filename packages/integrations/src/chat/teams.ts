@@ -23,6 +23,7 @@ import {
   type MeasuredText,
   type WebhookResponse,
   type UserText,
+  type WebhookAdapterOptions,
   type WebhookUrlCheck,
 } from "./text";
 import type { ChatAdapter, ChatAlert, DigestAlert, EnquiryAlert } from "./types";
@@ -310,17 +311,7 @@ export function teamsErrorFromResponse(response: WebhookResponse): ProviderError
   });
 }
 
-export interface TeamsAdapterOptions {
-  webhookUrl: string;
-  timeoutMs?: number;
-  /** Host suffixes or exact hosts to accept in place of the Workflows hosts. Tests pass 127.0.0.1 for the local fake. */
-  allowedHosts?: readonly string[];
-  /** Hosts accepted in addition to `allowedHosts` or the defaults. */
-  extraAllowedHosts?: readonly string[];
-  /** Permission to use an http:// webhook URL, which only a local fake needs. */
-  allowInsecureHttp?: boolean;
-  fetcher?: typeof fetch;
-}
+export type TeamsAdapterOptions = WebhookAdapterOptions;
 
 /**
  * Creates a Teams adapter. Throws a ProviderError that needs attention when the webhook URL is unusable, such as

@@ -395,3 +395,17 @@ export function retryableHttpError(provider: string, toolName: string, response:
     ...(retryAfterSeconds === undefined ? {} : { retryAfterSeconds }),
   });
 }
+
+/** Options of a chat adapter that posts to an incoming webhook. */
+export interface WebhookAdapterOptions {
+  webhookUrl: string;
+  /** Time to wait for the webhook's response, in milliseconds; 10,000 when absent. */
+  timeoutMs?: number;
+  /** Hosts (or, with a leading dot, host suffixes) to accept in place of the provider's own. */
+  allowedHosts?: readonly string[];
+  /** Hosts accepted in addition to `allowedHosts` or the provider's own, such as a local fake's 127.0.0.1. */
+  extraAllowedHosts?: readonly string[];
+  /** Permission to use an http:// webhook URL, which only a local fake needs. */
+  allowInsecureHttp?: boolean;
+  fetcher?: typeof fetch;
+}
