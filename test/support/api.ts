@@ -5,7 +5,7 @@ import worker from "../../apps/api/src/index";
 
 export const API = "https://api.plumbline.test";
 
-/** The Worker's env with outside services pointed at the local fakes. */
+/** Builds the Worker's env with outside services pointed at the local fakes. */
 export function testEnv(overrides: Record<string, unknown> = {}): Record<string, unknown> {
   return {
     ...env,
@@ -34,7 +34,7 @@ export function getWithKey(path: string, apiKey: string): Promise<Response> {
   return callApi(path, { headers: { authorization: `Bearer ${apiKey}` } });
 }
 
-/** Reads the error envelope of a failed answer. */
+/** Reads the error envelope of a failed response. */
 export async function errorOf(response: Response): Promise<{ code: string; message: string; field?: string; requestId: string }> {
   const body = (await response.json()) as { error: { code: string; message: string; field?: string; requestId: string } };
   return body.error;
@@ -54,7 +54,7 @@ export async function fakeRequests(pathPrefix: string): Promise<FakeRequest[]> {
   return (await response.json()) as FakeRequest[];
 }
 
-/** The base URL of the local fakes, for pointing an integration's base URL or webhook URL at them. */
+/** Returns the base URL of the local fakes, for pointing an integration's base URL or webhook URL at them. */
 export function fakeBaseUrl(): string {
   return inject("fakeProvidersUrl");
 }

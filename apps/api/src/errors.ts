@@ -1,6 +1,6 @@
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 
-/** Error codes the API answers with, each with its HTTP status. */
+/** Error codes the API responds with, each with its HTTP status. */
 export const ERROR_STATUS = {
   invalid_request: 400,
   unauthorized: 401,
@@ -20,7 +20,7 @@ export const ERROR_STATUS = {
 export type ErrorCode = keyof typeof ERROR_STATUS;
 
 /**
- * An error the API answers with on purpose. The envelope is
+ * An error the API responds with on purpose. The envelope is
  * `{"error": {"code", "message", "field"?, "details"?, "requestId"}}`, the same for every route.
  */
 export class ApiError extends Error {

@@ -182,8 +182,8 @@ interface MeetingOutcome {
 }
 
 /**
- * Applies a booking event to the meeting row. A reschedule moves the row from its old key to the new one; that
- * move happens once, whichever of Calendly's two deliveries comes first, so the firm sees one "rescheduled" entry.
+ * Applies a booking event to the meeting row. A reschedule moves the row from its old key to the new one. That
+ * move happens once, whichever of Calendly's two deliveries comes first, so the firm gets one "rescheduled" entry.
  */
 async function applyToMeeting(
   context: BookingContext,

@@ -15,9 +15,9 @@ const DIGEST_THRESHOLD = 3;
 type DueTask = Awaited<ReturnType<typeof findTasksDueForReminder>>[number];
 
 /**
- * Sends reminders for open tasks that are due, then escalates: the assignee gets `remindersBeforeEscalation`
- * reminders, spaced by the firm's reminder interval in working time, and the next one goes to the firm's
- * escalation contact instead, after which the task gets no more notices. A completed task is never read.
+ * Sends reminders for open tasks that are due, then escalates. The assignee gets `remindersBeforeEscalation`
+ * reminders, spaced by the firm's reminder interval in working time. The next one goes to the firm's escalation
+ * contact instead, and after it the task gets no more notices. A completed task is never read.
  */
 export async function runReminderSweep(env: AppEnv, db: Database, logger: Logger, now: Date): Promise<void> {
   const due = await findTasksDueForReminder(db, now, REMINDER_BATCH);
@@ -72,11 +72,11 @@ function decide(item: DueTask, now: Date, logger: Logger) {
     logger.error("reminders.calendar_invalid", error, { firmId: firm.id });
     nextReminderAt = new Date(now.getTime() + firm.reminderIntervalMinutes * 60_000);
   }
-  // An unassigned task has nobody to remind, so its reminders go straight to the escalation contact.
+  // An unassigned task has no assignee to remind, so its reminders go straight to the escalation contact.
   return { kind: "task_reminder" as const, recipientUserId: task.assigneeUserId ?? firm.escalationUserId, nextReminderAt };
 }
 
-/** One email per task normally; a person with a backlog gets one digest listing them all instead of a flood. */
+/** Splits a notice into one email per task, unless the person has a backlog, which gets one digest instead. */
 function splitUnlessBacklog(notice: NewTaskNotice): NewTaskNotice[] {
   if (notice.tasks.length > DIGEST_THRESHOLD) return [{ ...notice, opportunityId: null }];
   return notice.tasks.map((task, index) => ({

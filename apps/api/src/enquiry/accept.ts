@@ -145,7 +145,7 @@ function newReplyToken(): string {
   return [...crypto.getRandomValues(new Uint8Array(20))].map((byte) => alphabet[byte & 31]).join("");
 }
 
-/** The follow-ups an enquiry is owed, written with it. Phone-only enquiries get no email, recorded as such. */
+/** Lists the follow-ups an enquiry is owed, written with it. Phone-only enquiries get no email, recorded as such. */
 function owedMessages(enquiry: Enquiry, opportunityId: string, plan: FollowUpPlan, now: Date): OwedMessage[] {
   return [
     {
@@ -172,7 +172,7 @@ function owedMessages(enquiry: Enquiry, opportunityId: string, plan: FollowUpPla
 }
 
 /**
- * Puts the owed messages on the follow-up queue after the answer. If this fails, the rows stay pending with no
+ * Puts the owed messages on the follow-up queue after the response. If this fails, the rows stay pending with no
  * `queued_at`, and the cron queues them within a few minutes.
  */
 export async function queueOwedMessages(services: Services, firmId: string, messages: OwedMessage[]): Promise<void> {

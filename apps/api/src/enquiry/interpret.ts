@@ -13,7 +13,7 @@ import {
 import type { ServiceLineMapping } from "@plumbline/db";
 import { ApiError } from "../errors";
 
-/** What an enquiry says once its fields are read with the form's settings. */
+/** Content of an enquiry once its fields are read with the form's settings. */
 export interface Enquiry {
   name: string | null;
   email: NormalisedEmail | null;
@@ -65,7 +65,7 @@ function aliasKey(name: string): string {
   return name.toLowerCase().replace(/[-_\s]/g, "");
 }
 
-/** Works out which submitted field holds each standard answer: the form's typed fields first, then aliases. */
+/** Finds the submitted field that contains each standard answer: the form's typed fields first, then aliases. */
 function locateStandardFields(names: string[], formFields: FormField[]): Partial<Record<StandardField, string>> {
   const located: Partial<Record<StandardField, string>> = {};
   const byType = (type: FormField["type"]) => formFields.find((field) => field.type === type && names.includes(field.name))?.name;
@@ -187,7 +187,7 @@ export function interpretSubmission(body: SubmissionBody, form: FormSettingsForE
   };
 }
 
-/** The standard answer a form field stands for, by its type or its name, or null for a custom field. */
+/** Returns the standard answer a form field is for, by its type or its name, or null for a custom field. */
 function roleOf(field: FormField): StandardField | null {
   if (field.type === "email") return "email";
   if (field.type === "tel") return "phone";

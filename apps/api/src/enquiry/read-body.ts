@@ -1,7 +1,7 @@
 import { ENQUIRY_LIMITS, RESERVED_FORM_FIELDS, submissionBodySchema, type SubmissionBody } from "@plumbline/core";
 import { ApiError } from "../errors";
 
-/** How the submission arrived, which decides how to answer it. */
+/** Encoding the submission arrived in, which decides the form of the response. */
 export type SubmissionEncoding = "json" | "text" | "urlencoded" | "multipart";
 
 export interface ReadSubmission {
@@ -87,7 +87,7 @@ function encodingOf(type: string): SubmissionEncoding {
   }
 }
 
-/** The `charset` parameter of the Content-Type, lower-cased, or utf-8 when absent. */
+/** Returns the `charset` parameter of the Content-Type, lower-cased, or utf-8 when absent. */
 function charsetOf(request: Request): string {
   const match = /;\s*charset="?([^";\s]+)"?/i.exec(request.headers.get("content-type") ?? "");
   return (match?.[1] ?? "utf-8").toLowerCase();
@@ -156,7 +156,7 @@ function parseJsonBody(bytes: Uint8Array): SubmissionBody {
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
     const field = issue.path.join(".") || "body";
-    // A value that is only too long is a size problem, answered 413 like every other cap.
+    // A value that is only too long is a size problem, so it gets 413 like every other cap.
     if (issue.code === "too_big") {
       throw new ApiError("payload_too_large", `${field} is longer than allowed.`, { field, details: { maximum: issue.maximum } });
     }

@@ -1,6 +1,6 @@
 import { ProviderError } from "@plumbline/integrations";
 
-/** What one delivery attempt came to, before it is recorded. */
+/** Result of one delivery attempt, before it is recorded. */
 export type DeliveryResult =
   | { kind: "sent"; provider: string; providerMessageId: string | null; messageIdHeader?: string; data?: Record<string, unknown> }
   | { kind: "skipped"; reason: string }
@@ -14,7 +14,7 @@ const MAX_DELAY_SECONDS = 60 * 60;
 const QUEUE_MAX_DELAY_SECONDS = 12 * 60 * 60;
 
 /**
- * The wait before retry number `attempt` (1 for the first retry): exponential with full jitter, so many
+ * Computes the wait before retry number `attempt` (1 for the first retry): exponential with full jitter, so many
  * messages failing together do not all come back at the same moment. A provider's Retry-After is a floor.
  */
 export function retryDelaySeconds(attempt: number, retryAfterSeconds?: number, random: () => number = Math.random): number {

@@ -2,10 +2,10 @@ import { addWorkingMinutes, createWorkingCalendar, matchRoutingRule, pickRoundRo
 import { findDefaultIntegration, loadRoutingRules, loadTeamMembers, takeTeamTurn, type Database, type FormFirm } from "@plumbline/db";
 import type { Logger } from "../logger";
 
-/** Who owns a new enquiry, where its alert goes and when its first answer is due. */
+/** Owner of a new enquiry, the channel for its alert and the time its first reply is due. */
 export interface FollowUpPlan {
   ownerUserId: string | null;
-  /** How the owner was chosen, for the timeline: `rule`, `team`, `fallback` or `none`. */
+  /** Rule that chose the owner, for the timeline: `rule`, `team`, `fallback` or `none`. */
   routedBy: "rule" | "team" | "fallback" | "none";
   teamId: string | null;
   /** The chat integration for the partner alert; null sends it to the local outbox (or nowhere in production). */
@@ -15,8 +15,8 @@ export interface FollowUpPlan {
 }
 
 /**
- * Routes an enquiry: the first matching rule names a person or a team (round-robin, skipping people marked
- * away); otherwise, or when everyone in the team is away, the firm's fallback owner takes it.
+ * Routes an enquiry. The first matching rule names a person or a team (round-robin, skipping people marked
+ * away). Without a match, or when everyone in the team is away, the firm's fallback owner takes it.
  */
 export async function planFollowUp(db: Database, logger: Logger, firm: FormFirm, serviceLine: string | null, now: Date): Promise<FollowUpPlan> {
   const rule = matchRoutingRule(await loadRoutingRules(db, firm.id), serviceLine);
@@ -51,7 +51,7 @@ export async function planFollowUp(db: Database, logger: Logger, firm: FormFirm,
 }
 
 /**
- * The instant the firm's response target runs out, counted in its working hours and time zone. A firm whose
+ * Computes the instant the firm's response target runs out, counted in its working hours and time zone. A firm whose
  * calendar cannot be read (no working day at all) gets the target in clock time, so no enquiry goes without a
  * due date.
  */

@@ -5,7 +5,7 @@ import type { DeliveryContext } from "./deliver";
 import { sendEmail } from "./mail";
 import type { DeliveryResult } from "./outcome";
 
-/** What the cron writes on a reminder or escalation message: the tasks it is about, one or a digest. */
+/** Data the cron writes on a reminder or escalation message: its recipient and its task, or several for a digest. */
 export const taskNoticeDataSchema = z.object({
   recipientUserId: z.string(),
   tasks: z.array(z.object({ taskId: z.string(), title: z.string(), dueAt: z.string(), opportunityId: z.string().nullable() })).min(1),
@@ -48,7 +48,7 @@ export async function deliverTaskNotice(context: DeliveryContext, row: OutboundM
   });
 }
 
-/** The firm's time zone, or London when the stored one is not valid, so a notice still goes out. */
+/** Returns the firm's time zone, or London when the stored one is not valid, so a notice still goes out. */
 function safeZone(timeZone: string): string {
   try {
     new Intl.DateTimeFormat("en-GB", { timeZone });

@@ -15,7 +15,7 @@ function safeBackLink(referer: string | undefined): string | null {
 /**
  * The page a plain HTML form lands on when its submission was rejected. Problems with what the visitor typed
  * are shown as they are; a form that is set up wrongly (unknown key, origin not allowed) gets a plain message for
- * the visitor, with the technical reason below for whoever maintains the site.
+ * the visitor, with the technical reason below for the site's maintainer.
  */
 export function renderSubmissionErrorPage(error: ApiError, referer: string | undefined): string {
   const back = safeBackLink(referer);
@@ -32,7 +32,7 @@ ${setupProblem ? `<p class="meta">For the website's maintainer: ${escapeHtml(err
   );
 }
 
-/** The hosted thank-you page for forms that have none of their own. */
+/** Renders the hosted thank-you page for forms that have none of their own. */
 export function renderThanksPage(firmName: string, reference: string | null): string {
   return page(
     "Thank you for your enquiry",

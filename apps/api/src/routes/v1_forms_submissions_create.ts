@@ -17,7 +17,7 @@ import { maskEmail } from "../logger";
 import { applyFormCors, loadFormForBrowser } from "../middleware/form-cors";
 import { renderSubmissionErrorPage } from "../pages/submission-pages";
 
-/** Repeats of the same answers without a client submission id within this window are one enquiry. */
+/** Submissions with the same fields and no client submission id within this window are one enquiry. */
 export const FINGERPRINT_WINDOW_MS = 10 * 60 * 1000;
 
 /** `POST /v1/forms/{formKey}/submissions`: a website enquiry becomes a contact, an opportunity and its follow-ups. */
@@ -89,7 +89,7 @@ async function createSubmission(c: Context<HonoEnv>, navigation: boolean): Promi
         recordQuarantinedSubmission(services.db, firm.id, submission, quarantineReason, now),
       );
       logger.info("enquiry.quarantined", { reason: quarantineReason, reference: stored?.reference ?? submission.reference });
-      // Spam gets the same answer as a real enquiry, so a bot learns nothing from it.
+      // Spam gets the same response as a real enquiry, so a bot learns nothing from it.
       return answer(c, form, navigation, stored?.reference ?? submission.reference, stored ? 200 : 201);
     }
 
@@ -122,8 +122,8 @@ async function uuidFrom(value: string): Promise<string> {
 }
 
 /**
- * A plain HTML form post is a page navigation: the browser expects a page, so it gets a 303 to the thank-you
- * page. The snippet's fetch and API clients get JSON.
+ * Tells whether the request is a plain HTML form post, a page navigation that expects a page and so gets a 303
+ * to the thank-you page. The snippet's fetch and API clients get JSON.
  */
 function isBrowserNavigation(request: Request): boolean {
   const type = (request.headers.get("content-type") ?? "").toLowerCase();

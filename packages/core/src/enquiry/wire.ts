@@ -34,11 +34,11 @@ export const submissionBodySchema = z.object({
 
 export type SubmissionBody = z.infer<typeof submissionBodySchema>;
 
-/** Answer to an accepted (or quarantined) submission. Spam receives the same shape. */
+/** Response to an accepted (or quarantined) submission. Spam receives the same shape. */
 export interface SubmissionAccepted {
   status: "received";
   reference: string;
-  /** Where a browser should go next, when the form has a thank-you page. */
+  /** Page a browser should go to next, when the form has a thank-you page. */
   redirectTo?: string;
 }
 

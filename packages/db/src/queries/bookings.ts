@@ -137,8 +137,8 @@ export async function insertBookingOpportunity(
 
 /** Finds the meeting a booking event is about: by its key, or by the key it had before a reschedule. */
 export async function findMeetingByKeys(db: Database, firmId: string, provider: string, keys: string[]): Promise<Meeting | null> {
-  const wanted = keys.filter(Boolean);
-  if (wanted.length === 0) return null;
+  const candidates = keys.filter(Boolean);
+  if (candidates.length === 0) return null;
   return (
     (await db
       .select()
@@ -147,7 +147,7 @@ export async function findMeetingByKeys(db: Database, firmId: string, provider: 
         and(
           eq(meetings.firmId, firmId),
           eq(meetings.provider, provider),
-          or(...wanted.map((key) => eq(meetings.meetingKey, key)), ...wanted.map((key) => eq(meetings.previousMeetingKey, key))),
+          or(...candidates.map((key) => eq(meetings.meetingKey, key)), ...candidates.map((key) => eq(meetings.previousMeetingKey, key))),
         ),
       )
       .get()) ?? null

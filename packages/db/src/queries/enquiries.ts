@@ -171,8 +171,8 @@ async function findContactIdByPhone(db: Database, firmId: string, phoneE164: str
  * submission. A repeat of the same dedupe key fails the whole batch with a unique-constraint error, so nothing is
  * half-written; callers catch it with isDuplicateSubmissionError.
  *
- * Concurrent enquiries for one new email end in one contact: the upsert never fails on the unique index, and
- * every later statement reads the contact id back by email inside the same transaction.
+ * Concurrent enquiries for one new email end in one contact, because the upsert cannot fail on the unique index
+ * and every later statement reads the contact id back by email inside the same transaction (tested with 8 at once).
  */
 export async function recordEnquiry(db: Database, enquiry: NewEnquiry): Promise<RecordedEnquiry> {
   const { firmId, contact, opportunity, now } = enquiry;
@@ -226,7 +226,7 @@ export async function recordEnquiry(db: Database, enquiry: NewEnquiry): Promise<
     contactIdSql = sql<string>`(select ${contacts.id} from ${contacts} where ${contacts.firmId} = ${firmId} and ${contacts.emailNormalised} = ${contact.emailNormalised})`;
   } else {
     // Phone is not unique (a switchboard number is shared), so a phone-only enquiry joins the oldest contact
-    // with that number; two racing phone-only enquiries from a new number may make two contacts.
+    // with that number. NOTE: two racing phone-only enquiries from a new number may make two contacts.
     resolvedContactId = contact.phoneE164 ? await findContactIdByPhone(db, firmId, contact.phoneE164) : null;
     if (!resolvedContactId) {
       resolvedContactId = enquiry.newContactId;

@@ -41,7 +41,7 @@ export async function findOutboundMessage(db: Database, firmId: string, id: stri
 
 /**
  * Claims a message for sending: pending and due, or stuck in `sending` past STALE_SENDING_MS. Returns null when
- * another consumer holds it or it is already finished, which is how a duplicate queue delivery sends nothing twice.
+ * another consumer has claimed it or it is already finished, so a duplicate queue delivery sends nothing twice.
  */
 export async function claimOutboundMessage(db: Database, firmId: string, id: string, now: Date): Promise<OutboundMessage | null> {
   const row = await db

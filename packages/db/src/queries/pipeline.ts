@@ -1,4 +1,4 @@
-import { and, asc, desc, eq, gt, inArray, lte, sql } from "drizzle-orm";
+import { and, asc, desc, eq, gt, inArray, lte, sql, type SQL } from "drizzle-orm";
 import type { Database } from "../client";
 import { activities, firms, meetings, opportunities } from "../schema";
 
@@ -140,10 +140,14 @@ export async function recordStallCheck(
     now: Date;
   },
 ): Promise<boolean> {
+  // A continuing stall keeps the time it was first flagged, a new one gets now, and an active opportunity has none.
+  let stalledAt: Date | SQL | null = null;
+  if (check.stalled) stalledAt = check.wasStalled ? sql`${opportunities.stalledAt}` : check.now;
+
   const update = db
     .update(opportunities)
     .set({
-      stalledAt: check.stalled ? (check.wasStalled ? sql`${opportunities.stalledAt}` : check.now) : null,
+      stalledAt,
       stalledReason: check.stalled?.reason ?? null,
       nextStallCheckAt: check.nextCheckAt,
     })

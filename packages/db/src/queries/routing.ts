@@ -3,7 +3,7 @@ import { and, asc, eq, sql } from "drizzle-orm";
 import type { Database } from "../client";
 import { integrations, memberships, routingRules, teamMembers, teams } from "../schema";
 
-/** The firm's routing rules in the order they are tried. */
+/** Loads the firm's routing rules in the order they are tried. */
 export async function loadRoutingRules(db: Database, firmId: string): Promise<RoutingRule[]> {
   const rows = await db.select().from(routingRules).where(eq(routingRules.firmId, firmId)).orderBy(asc(routingRules.position));
   return rows.flatMap((row): RoutingRule[] => {
@@ -13,7 +13,7 @@ export async function loadRoutingRules(db: Database, firmId: string): Promise<Ro
   });
 }
 
-/** A team's members in round-robin order, each marked away when their firm membership says so at `now`. */
+/** A team's members in round-robin order, each marked away when their firm membership is away at `now`. */
 export async function loadTeamMembers(db: Database, firmId: string, teamId: string, now: Date): Promise<TeamMember[]> {
   const rows = await db
     .select({ userId: teamMembers.userId, awayUntil: memberships.awayUntil })
@@ -38,7 +38,7 @@ export async function takeTeamTurn(db: Database, firmId: string, teamId: string)
   return row ?? null;
 }
 
-/** The firm's default integration of a kind that is working, or null when it has none. */
+/** Finds the firm's default integration of a kind, or null when it has none. */
 export async function findDefaultIntegration(db: Database, firmId: string, kind: "mail" | "chat") {
   return (
     (await db

@@ -3,7 +3,7 @@ import type { FormField } from "@plumbline/core";
 import { createdAt, firmId, json, updatedAt } from "./columns";
 import { firms } from "./tenancy";
 
-/** How a form's answers pick the opportunity's service line. */
+/** Mapping from a form's answers to the opportunity's service line. */
 export interface ServiceLineMapping {
   /** The form field whose value selects the service line, such as `service`. */
   field: string | null;
@@ -28,7 +28,7 @@ export const forms = sqliteTable(
     allowedOrigins: json<string[]>("allowed_origins").notNull(),
     fields: json<FormField[]>("fields").notNull(),
     serviceLines: json<ServiceLineMapping>("service_lines").notNull(),
-    /** Where a browser goes after a plain HTML (no JavaScript) submission; a hosted page when null. */
+    /** Page a browser goes to after a plain HTML (no JavaScript) submission, or a hosted page when null. */
     thankYouUrl: text("thank_you_url"),
     submitLabel: text("submit_label").notNull().default("Send enquiry"),
     successMessage: text("success_message").notNull(),

@@ -40,13 +40,13 @@ export const firms = sqliteTable(
     websiteHosts: json<string[]>("website_hosts").notNull().default(sql`'[]'`),
     /** The firm's own channel names, checked before the standard channel table. */
     channelRules: json<ChannelRule[]>("channel_rules").notNull().default(sql`'[]'`),
-    /** How soon an enquiry should get a human answer, in working minutes. */
+    /** Time within which an enquiry should get a human reply, in working minutes. */
     responseTargetMinutes: integer("response_target_minutes").notNull().default(120),
     /** Local dates ("YYYY-MM-DD") the firm is closed, such as bank holidays; due dates skip them. */
     closedDates: json<string[]>("closed_dates").notNull().default(sql`'[]'`),
     /** Owner of enquiries that no routing rule matches. */
     fallbackOwnerUserId: text("fallback_owner_user_id"),
-    /** User who is told about tasks still open after the reminders. */
+    /** User who receives escalations of tasks still open after the reminders. */
     escalationUserId: text("escalation_user_id"),
     /** Working minutes between reminders of an overdue task. */
     reminderIntervalMinutes: integer("reminder_interval_minutes").notNull().default(60),

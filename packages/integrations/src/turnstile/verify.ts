@@ -2,7 +2,7 @@ import { z } from "zod";
 
 /** Server-side check of a Turnstile token against the siteverify endpoint. */
 export interface TurnstileVerification {
-  /** `unavailable` means siteverify could not be reached or answered with an error, so nothing is known. */
+  /** `unavailable` means siteverify could not be reached or returned an error, so nothing is known. */
   outcome: "passed" | "failed" | "unavailable";
   errorCodes: string[];
   hostname?: string;
@@ -30,7 +30,7 @@ export interface VerifyTurnstileInput {
   fetcher?: typeof fetch;
 }
 
-/** Verifies a token; never throws for a provider problem, which comes back as `unavailable`. */
+/** Verifies a token. A provider problem (network, timeout, HTTP error, bad JSON) is returned as `unavailable`, not thrown. */
 export async function verifyTurnstile(input: VerifyTurnstileInput): Promise<TurnstileVerification> {
   if (!input.token) return { outcome: "failed", errorCodes: ["missing-input-response"] };
   if (input.token.length > MAX_TOKEN_LENGTH) return { outcome: "failed", errorCodes: ["invalid-input-response"] };
