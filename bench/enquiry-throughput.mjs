@@ -87,6 +87,7 @@ const persistTo = mkdtempSync(join(tmpdir(), "plumbline-bench-"));
 const stack = await startLocalStack({
   apiPort: await freePort(),
   demoPort: await freePort(),
+  dashboardPort: null,
   persistTo,
   quiet: true,
   // The demo form's rate limits would quarantine a benchmark's traffic, which is not the path measured here.

@@ -296,6 +296,7 @@ try {
   stack = await startLocalStack({
     apiPort: await freePort(),
     demoPort: await freePort(),
+    dashboardPort: null,
     host: "127.0.0.1",
     persistTo,
     quiet: true,

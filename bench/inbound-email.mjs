@@ -187,6 +187,7 @@ async function measureThroughput() {
   const stack = await startLocalStack({
     apiPort: await freePort(),
     demoPort: await freePort(),
+    dashboardPort: null,
     host: "127.0.0.1",
     persistTo,
     quiet: true,

@@ -1,5 +1,6 @@
-// Starts Plumbline locally: migrates and seeds a local D1, runs the API under `wrangler dev` and serves the
-// demo firm's website. Used by `npm start`, the browser tests and the benchmarks.
+// Starts Plumbline locally: migrates and seeds a local D1, runs the API under `wrangler dev`, builds the dashboard
+// and runs it under its own `wrangler dev`, and serves the demo firm's website. Used by `npm start`, the browser
+// tests and the benchmarks.
 import { spawn, spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
@@ -9,6 +10,8 @@ import { startDemoSite } from "../apps/embed/demo/serve.mjs";
 
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..");
 const WRANGLER_CLI = join(ROOT, "node_modules", "wrangler", "bin", "wrangler.js");
+const VITE_CLI = join(ROOT, "node_modules", "vite", "bin", "vite.js");
+const DASHBOARD_DIR = join(ROOT, "apps", "dashboard");
 
 /**
  * Runs wrangler with the Node that runs this script (Node 22 from the `node` devDependency under npm scripts),
@@ -73,19 +76,60 @@ export function prepareLocalDatabase(persistTo, extraSql) {
   if (extraSql) runWrangler(["d1", "execute", "plumbline", "--local", "--command", extraSql], persistTo);
 }
 
-async function waitForHealth(url, child, timeoutMs) {
+/** Polls `url` until it answers 2xx, failing early when `child` exits first. */
+async function waitForOk(url, child, timeoutMs) {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
-    if (child.exitCode !== null) throw new Error(`wrangler dev exited with code ${child.exitCode} before it was ready`);
+    if (child.exitCode !== null) throw new Error(`wrangler dev exited with code ${child.exitCode} before ${url} answered`);
     try {
-      const response = await fetch(`${url}/health`);
+      const response = await fetch(url, { redirect: "manual" });
       if (response.ok) return;
     } catch {
       // Not listening yet.
     }
     await new Promise((resolve) => setTimeout(resolve, 250));
   }
-  throw new Error(`The API at ${url} did not answer /health within ${timeoutMs / 1000} s`);
+  throw new Error(`${url} did not answer within ${timeoutMs / 1000} s`);
+}
+
+/** Builds the dashboard Worker into apps/dashboard/.svelte-kit/cloudflare with `vite build`. */
+export function buildDashboard({ quiet = false } = {}) {
+  const result = spawnSync(process.execPath, [VITE_CLI, "build"], {
+    cwd: DASHBOARD_DIR,
+    encoding: "utf8",
+    env: childEnv(),
+    stdio: quiet ? "pipe" : ["ignore", "inherit", "inherit"],
+  });
+  if (result.status !== 0) {
+    throw new Error(`vite build of the dashboard failed with exit code ${result.status}:\n${result.stdout ?? ""}\n${result.stderr ?? ""}`);
+  }
+}
+
+/**
+ * Spawns `wrangler dev` in the background with its own process group, so that stop() ends wrangler and workerd
+ * together. Returns the child, a stop function and a reader for the buffered output when `quiet` is set.
+ */
+function spawnWranglerDev(args, { cwd, quiet }) {
+  const child = spawn(process.execPath, [WRANGLER_CLI, ...args], {
+    cwd,
+    env: childEnv({ BROWSER: "none" }),
+    stdio: quiet ? ["ignore", "pipe", "pipe"] : ["ignore", "inherit", "inherit"],
+    detached: process.platform !== "win32",
+  });
+  let output = "";
+  if (quiet) {
+    child.stdout.on("data", (chunk) => (output += chunk));
+    child.stderr.on("data", (chunk) => (output += chunk));
+  }
+  const stop = () => {
+    if (child.exitCode !== null) return;
+    try {
+      process.kill(-child.pid, "SIGTERM");
+    } catch {
+      child.kill("SIGTERM");
+    }
+  };
+  return { child, stop, output: () => output };
 }
 
 function requireNode22() {
@@ -96,13 +140,15 @@ function requireNode22() {
 }
 
 /**
- * Starts the API and the demo site. Returns their URLs and a `stop()` that ends both.
+ * Starts the API, the dashboard and the demo site. Returns their URLs and a `stop()` that ends all three.
  * `quiet` sends wrangler's output to a buffer that is printed only if start-up fails. `vars` overrides or adds
- * Worker variables for this run only (`wrangler dev --var KEY:VALUE`), such as provider URLs pointing at fakes.
+ * API Worker variables for this run only (`wrangler dev --var KEY:VALUE`), such as provider URLs pointing at
+ * fakes. `dashboardPort: null` skips the dashboard (its build takes a while), for callers that need only the API.
  */
 export async function startLocalStack({
   apiPort = 8787,
   demoPort = 4321,
+  dashboardPort = 5173,
   host = "localhost",
   persistTo = ".wrangler/state",
   quiet = false,
@@ -112,49 +158,66 @@ export async function startLocalStack({
   requireNode22();
   ensureDevVars();
   prepareLocalDatabase(persistTo, extraSql);
+  if (dashboardPort !== null) buildDashboard({ quiet });
 
-  const args = ["dev", "--port", String(apiPort), "--ip", host === "localhost" ? "127.0.0.1" : host, "--persist-to", persistTo, "--test-scheduled", "--show-interactive-dev-session=false"];
-  // Wrangler splits each pair at its first colon, so values may contain colons (URLs, JSON).
-  for (const [key, value] of Object.entries(vars)) args.push("--var", `${key}:${value}`);
-  const api = spawn(process.execPath, [WRANGLER_CLI, ...args], {
-    cwd: ROOT,
-    env: childEnv({ BROWSER: "none" }),
-    stdio: quiet ? ["ignore", "pipe", "pipe"] : ["ignore", "inherit", "inherit"],
-    detached: process.platform !== "win32",
-  });
-  let output = "";
-  if (quiet) {
-    api.stdout.on("data", (chunk) => (output += chunk));
-    api.stderr.on("data", (chunk) => (output += chunk));
-  }
-
+  const ip = host === "localhost" ? "127.0.0.1" : host;
   const apiUrl = `http://${host}:${apiPort}`;
-  const stopApi = () => {
-    if (api.exitCode !== null) return;
-    try {
-      process.kill(-api.pid, "SIGTERM");
-    } catch {
-      api.kill("SIGTERM");
-    }
-  };
+  const dashboardUrl = dashboardPort === null ? null : `http://${host}:${dashboardPort}`;
+
+  // Sign-in emails link to the dashboard, so the API must know where it runs.
+  const apiVars = { ...(dashboardUrl ? { DASHBOARD_URL: dashboardUrl } : {}), ...vars };
+  const apiArgs = ["dev", "--port", String(apiPort), "--ip", ip, "--persist-to", persistTo, "--test-scheduled", "--show-interactive-dev-session=false"];
+  // Wrangler splits each pair at its first colon, so values may contain colons (URLs, JSON).
+  for (const [key, value] of Object.entries(apiVars)) apiArgs.push("--var", `${key}:${value}`);
+  const api = spawnWranglerDev(apiArgs, { cwd: ROOT, quiet });
 
   try {
-    await waitForHealth(`http://127.0.0.1:${apiPort}`, api, 90_000);
+    await waitForOk(`http://127.0.0.1:${apiPort}/health`, api.child, 90_000);
   } catch (error) {
-    stopApi();
-    if (quiet) process.stderr.write(output);
+    api.stop();
+    if (quiet) process.stderr.write(api.output());
     throw error;
+  }
+
+  let dashboard = null;
+  if (dashboardPort !== null) {
+    const dashboardArgs = [
+      "dev",
+      "--port",
+      String(dashboardPort),
+      "--ip",
+      ip,
+      "--persist-to",
+      join(persistTo, "dashboard"),
+      "--show-interactive-dev-session=false",
+      "--var",
+      `API_ORIGIN:http://127.0.0.1:${apiPort}`,
+      // A fresh key each run: CSRF tokens only need to outlive the pages rendered in this run.
+      "--var",
+      `CSRF_SECRET:${randomBytes(32).toString("base64url")}`,
+    ];
+    dashboard = spawnWranglerDev(dashboardArgs, { cwd: DASHBOARD_DIR, quiet });
+    try {
+      await waitForOk(`http://127.0.0.1:${dashboardPort}/sign-in`, dashboard.child, 90_000);
+    } catch (error) {
+      dashboard.stop();
+      api.stop();
+      if (quiet) process.stderr.write(`${api.output()}\n${dashboard.output()}`);
+      throw error;
+    }
   }
 
   const demo = await startDemoSite({ port: demoPort, host: "127.0.0.1", apiOrigin: apiUrl });
   return {
     apiUrl,
+    dashboardUrl,
     demoUrl: demo.url.replace("127.0.0.1", host),
-    /** Returns wrangler's output so far when `quiet` is set (empty otherwise), for callers that check for reloads. */
-    output: () => output,
+    /** Returns the API's wrangler output so far when `quiet` is set (empty otherwise), for callers that check for reloads. */
+    output: () => api.output(),
     async stop() {
       await demo.close();
-      stopApi();
+      dashboard?.stop();
+      api.stop();
     },
   };
 }

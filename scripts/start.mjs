@@ -1,12 +1,15 @@
-// `npm start`: the API at http://localhost:8787 with a migrated, seeded local D1, and the demo firm's website.
+// `npm start`: the API at http://localhost:8787 with a migrated, seeded local D1, the dashboard at
+// http://localhost:5173 and the demo firm's website.
 import { startLocalStack } from "./local-stack.mjs";
 
-const stack = await startLocalStack({ apiPort: 8787, demoPort: 4321 });
+const stack = await startLocalStack({ apiPort: 8787, dashboardPort: 5173, demoPort: 4321 });
 
 console.log(`
 Plumbline is running locally.
 
+  Dashboard                ${stack.dashboardUrl}/  (sign in as partner@hartley-moss.example)
   API                      ${stack.apiUrl}
+  Local outbox             ${stack.apiUrl}/dev/outbox  (sign-in links and other emails land here)
   Demo firm's website      ${stack.demoUrl}/  (contact form: ${stack.demoUrl}/contact.html)
   Form key                 demo
   API key (local only)     pl_test_demo

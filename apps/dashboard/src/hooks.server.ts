@@ -1,7 +1,4 @@
-import type { Handle } from "@sveltejs/kit";
-import { withSecurityHeaders } from "$lib/server/security-headers";
+import { sequence } from "@sveltejs/kit/hooks";
+import { authenticate, csrfGuard, securityHeaders } from "$lib/server/hooks";
 
-export const handle: Handle = async ({ event, resolve }) => {
-  const response = await resolve(event);
-  return withSecurityHeaders(response);
-};
+export const handle = sequence(securityHeaders, authenticate, csrfGuard);

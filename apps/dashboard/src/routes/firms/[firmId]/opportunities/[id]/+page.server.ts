@@ -1,0 +1,63 @@
+import { fail } from "@sveltejs/kit";
+import type { Member, OpportunityDetail, OutboundMessage, Page, Task } from "$lib/api-types";
+import { isStageKey } from "$lib/format";
+import { readJson, sendChange } from "$lib/server/api-errors";
+import { field } from "$lib/server/form-data";
+import type { Actions, PageServerLoad } from "./$types";
+
+export const load: PageServerLoad = async (event) => {
+  const id = encodeURIComponent(event.params.id);
+  // The opportunity first: another firm's id must end in a 404 before anything else is read.
+  const opportunity = await readJson<OpportunityDetail>(event, `/v1/opportunities/${id}`);
+
+  // NOTE: neither list filters by opportunity, so these read the firm's first 100 and keep this one's.
+  const [tasks, failed, members] = await Promise.all([
+    readJson<Page<Task>>(event, "/v1/tasks?status=open&limit=100"),
+    readJson<Page<OutboundMessage>>(event, "/v1/outbound-messages?status=failed&limit=100"),
+    readJson<Page<Member>>(event, "/v1/members"),
+  ]);
+
+  return {
+    opportunity,
+    tasks: tasks.data.filter((task) => task.opportunityId === opportunity.id),
+    failedMessages: failed.data.filter((message) => message.opportunityId === opportunity.id),
+    members: members.data,
+  };
+};
+
+export const actions: Actions = {
+  completeTask: async (event) => {
+    const taskId = field(await event.request.formData(), "taskId");
+    if (taskId === "") return fail(400, { form: "task", message: "No task was chosen.", fieldErrors: {} });
+    const result = await sendChange(event, "POST", `/v1/tasks/${encodeURIComponent(taskId)}/complete`, undefined, { form: "task" });
+    if (!result.ok) return result.failure;
+    return { form: "task", saved: "Task completed." };
+  },
+
+  overrideStage: async (event) => {
+    const form = await event.request.formData();
+    const values = { stage: field(form, "stage"), reason: field(form, "reason") };
+    const fieldErrors: Record<string, string> = {};
+    if (!isStageKey(values.stage)) fieldErrors.stage = "Choose a stage.";
+    if (values.reason === "") fieldErrors.reason = "Say why you are setting the stage by hand.";
+    if (values.reason.length > 500) fieldErrors.reason = "Keep the reason to 500 characters or fewer.";
+    if (Object.keys(fieldErrors).length > 0) {
+      return fail(422, { form: "stage", message: "The stage was not changed. Correct the fields marked below.", fieldErrors, values });
+    }
+
+    const result = await sendChange<{ changed: boolean }>(event, "POST", `/v1/opportunities/${encodeURIComponent(event.params.id)}/stage`, values, {
+      form: "stage",
+      values,
+    });
+    if (!result.ok) return result.failure;
+    return { form: "stage", saved: result.data.changed ? "Stage changed." : "Stage kept; automation will only move it past this stage." };
+  },
+
+  retryMessage: async (event) => {
+    const messageId = field(await event.request.formData(), "messageId");
+    if (messageId === "") return fail(400, { form: "delivery", message: "No message was chosen.", fieldErrors: {} });
+    const result = await sendChange(event, "POST", `/v1/outbound-messages/${encodeURIComponent(messageId)}/retry`, undefined, { form: "delivery" });
+    if (!result.ok) return result.failure;
+    return { form: "delivery", saved: "The message is queued to be sent again." };
+  },
+};
