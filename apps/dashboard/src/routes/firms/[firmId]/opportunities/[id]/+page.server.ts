@@ -2,6 +2,7 @@ import { fail } from "@sveltejs/kit";
 import type { Member, OpportunityDetail, OutboundMessage, Page, Task } from "$lib/api-types";
 import { isStageKey } from "$lib/format";
 import { readJson, sendChange } from "$lib/server/api-errors";
+import { completeTaskAction, retryMessageAction } from "$lib/server/actions";
 import { field } from "$lib/server/form-data";
 import type { Actions, PageServerLoad } from "./$types";
 
@@ -26,13 +27,7 @@ export const load: PageServerLoad = async (event) => {
 };
 
 export const actions: Actions = {
-  completeTask: async (event) => {
-    const taskId = field(await event.request.formData(), "taskId");
-    if (taskId === "") return fail(400, { form: "task", message: "No task was chosen.", fieldErrors: {} });
-    const result = await sendChange(event, "POST", `/v1/tasks/${encodeURIComponent(taskId)}/complete`, undefined, { form: "task" });
-    if (!result.ok) return result.failure;
-    return { form: "task", saved: "Task completed." };
-  },
+  completeTask: completeTaskAction,
 
   overrideStage: async (event) => {
     const form = await event.request.formData();
@@ -53,11 +48,5 @@ export const actions: Actions = {
     return { form: "stage", saved: result.data.changed ? "Stage changed." : "Stage kept; automation will only move it past this stage." };
   },
 
-  retryMessage: async (event) => {
-    const messageId = field(await event.request.formData(), "messageId");
-    if (messageId === "") return fail(400, { form: "delivery", message: "No message was chosen.", fieldErrors: {} });
-    const result = await sendChange(event, "POST", `/v1/outbound-messages/${encodeURIComponent(messageId)}/retry`, undefined, { form: "delivery" });
-    if (!result.ok) return result.failure;
-    return { form: "delivery", saved: "The message is queued to be sent again." };
-  },
+  retryMessage: retryMessageAction,
 };
