@@ -1,5 +1,5 @@
-// Shared set-up for the browser tests: the real local stack (wrangler dev with a fresh local D1, and the demo
-// website) and Debian's Chromium driven by playwright-core.
+// Shared set-up for the browser tests: the real local stack (the API and the dashboard under wrangler dev with a
+// fresh local D1, and the demo website) and Debian's Chromium driven by playwright-core.
 import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
@@ -32,10 +32,20 @@ export async function freePort() {
   });
 }
 
-/** Starts the local stack on free ports with its own D1 state, and Chromium. */
-export async function startBrowserEnvironment() {
+/**
+ * Starts the local stack on free ports with its own D1 state, and Chromium. `extraSql` runs after the demo seed,
+ * for tests that need more data, such as a second firm.
+ */
+export async function startBrowserEnvironment({ extraSql } = {}) {
   const persistTo = mkdtempSync(join(tmpdir(), "plumbline-browser-"));
-  const stack = await startLocalStack({ apiPort: await freePort(), demoPort: await freePort(), persistTo, quiet: true });
+  const stack = await startLocalStack({
+    apiPort: await freePort(),
+    dashboardPort: await freePort(),
+    demoPort: await freePort(),
+    persistTo,
+    quiet: true,
+    extraSql,
+  });
   const browser = await chromium.launch({
     executablePath: findChromium(),
     args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update"],
@@ -43,12 +53,16 @@ export async function startBrowserEnvironment() {
 
   return {
     apiUrl: stack.apiUrl,
+    dashboardUrl: stack.dashboardUrl,
     demoUrl: stack.demoUrl,
     browser,
-    async api(path) {
-      const response = await fetch(`${stack.apiUrl}${path}`, { headers: { authorization: `Bearer ${DEMO_API_KEY}` } });
-      if (!response.ok) throw new Error(`GET ${path} answered ${response.status}: ${await response.text()}`);
-      return response.json();
+    /** Calls the API as the demo firm (or with `apiKey`), failing on any status but 2xx. */
+    async api(path, { method = "GET", body, apiKey = DEMO_API_KEY } = {}) {
+      const headers = { authorization: `Bearer ${apiKey}` };
+      if (body !== undefined) headers["content-type"] = "application/json";
+      const response = await fetch(`${stack.apiUrl}${path}`, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+      if (!response.ok) throw new Error(`${method} ${path} answered ${response.status}: ${await response.text()}`);
+      return response.status === 204 ? null : response.json();
     },
     async stop() {
       await browser.close();
@@ -66,4 +80,25 @@ export async function findOpportunityByEmail(environment, email) {
   const opportunities = await environment.api(`/v1/opportunities?contactId=${contact.id}`);
   const [opportunity] = opportunities.data;
   return opportunity ? environment.api(`/v1/opportunities/${opportunity.id}`) : null;
+}
+
+/**
+ * Opens a browser context signed in to the dashboard with an API key in the session cookie, the way local
+ * development works before a person signs in. The API then acts as the key's firm.
+ */
+export async function signedInContext(environment, { apiKey = DEMO_API_KEY, viewport } = {}) {
+  const context = await environment.browser.newContext(viewport ? { viewport } : {});
+  await context.addCookies([{ name: "pl_session", value: apiKey, url: environment.dashboardUrl, httpOnly: true, sameSite: "Lax" }]);
+  return context;
+}
+
+/** Sends an enquiry to a form through the API, as the snippet would, and returns its reference. */
+export async function sendEnquiry(environment, formKey, fields, attribution = {}) {
+  const response = await fetch(`${environment.apiUrl}/v1/forms/${formKey}/submissions`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ fields, attribution }),
+  });
+  if (!response.ok) throw new Error(`The enquiry to form ${formKey} answered ${response.status}: ${await response.text()}`);
+  return (await response.json()).reference;
 }

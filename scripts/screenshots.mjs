@@ -1,0 +1,75 @@
+// Saves PNG screenshots of the dashboard's main pages into docs/screenshots/, for the README. Starts its own local
+// stack on free ports with a fresh local D1, sends a few demo enquiries, and signs in with the demo API key.
+// Run with `node_modules/.bin/node scripts/screenshots.mjs` (Node 22, for wrangler). Needs Chromium at
+// /usr/bin/chromium or CHROMIUM_PATH.
+import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { chromium } from "playwright-core";
+import { freePort, sendEnquiry, signedInContext } from "../test/browser/support.mjs";
+import { ROOT, startLocalStack } from "./local-stack.mjs";
+
+const OUTPUT = join(ROOT, "docs", "screenshots");
+
+const VIEWPORTS = [
+  { name: "desktop", width: 1280, height: 800 },
+  { name: "phone", width: 390, height: 844 },
+];
+
+const ENQUIRIES = [
+  {
+    fields: { name: "Siobhán O’Connor", email: "siobhan@example.ie", service: "family", message: "I would like advice about a separation and the children's arrangements." },
+    attribution: { firstTouch: { utm_source: "google", utm_medium: "cpc", utm_campaign: "family-law", landingPage: "https://www.hartley-moss.example/family" } },
+  },
+  {
+    fields: { name: "Tomasz Nowak", email: "tomasz@example.pl", service: "conveyancing", message: "We are buying our first flat in Leeds." },
+    attribution: { firstTouch: { referrer: "https://www.bing.com/", landingPage: "https://www.hartley-moss.example/conveyancing" } },
+  },
+  {
+    fields: { name: "Priya Shah", email: "priya@example.co.uk", service: "employment", message: "My employer has changed my contract without asking." },
+    attribution: {},
+  },
+];
+
+const persistTo = mkdtempSync(join(tmpdir(), "plumbline-screenshots-"));
+const stack = await startLocalStack({ apiPort: await freePort(), dashboardPort: await freePort(), demoPort: await freePort(), persistTo, quiet: true });
+const browser = await chromium.launch({
+  executablePath: process.env.CHROMIUM_PATH ?? "/usr/bin/chromium",
+  args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update"],
+});
+
+try {
+  const environment = { apiUrl: stack.apiUrl, dashboardUrl: stack.dashboardUrl, browser };
+  for (const enquiry of ENQUIRIES) await sendEnquiry(environment, "demo", enquiry.fields, enquiry.attribution);
+  // Runs the sweep and the queue once, so acknowledgements are on the timelines.
+  await new Promise((resolve) => setTimeout(resolve, 2_000));
+
+  const response = await fetch(`${stack.apiUrl}/v1/opportunities?limit=1`, { headers: { authorization: "Bearer pl_test_demo" } });
+  const [newest] = (await response.json()).data;
+
+  const pages = [
+    { name: "pipeline", path: "/firms/firm_demo/pipeline" },
+    { name: "opportunity", path: `/firms/firm_demo/opportunities/${newest.id}` },
+    { name: "tasks", path: "/firms/firm_demo/tasks" },
+    { name: "settings", path: "/firms/firm_demo/settings/follow-up" },
+  ];
+
+  mkdirSync(OUTPUT, { recursive: true });
+  for (const viewport of VIEWPORTS) {
+    const context = await signedInContext(environment, { viewport: { width: viewport.width, height: viewport.height } });
+    const page = await context.newPage();
+    for (const target of pages) {
+      await page.goto(`${stack.dashboardUrl}${target.path}`);
+      await page.waitForLoadState("networkidle");
+      const path = join(OUTPUT, `${target.name}-${viewport.name}.png`);
+      // Only the first screen on a phone, since a full phone page is very long; the whole page on a desktop.
+      await page.screenshot({ path, fullPage: viewport.name === "desktop" });
+      console.log(`wrote ${path}`);
+    }
+    await context.close();
+  }
+} finally {
+  await browser.close();
+  await stack.stop();
+  rmSync(persistTo, { recursive: true, force: true });
+}
