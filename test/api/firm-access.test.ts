@@ -28,7 +28,7 @@ const NOT_FIRM_SCOPED = new Set([
   "POST /v1/agencies/:agencyId/firms",
 ]);
 
-/** Every firm-scoped route the app registers, with the role it needs, read from the app itself. */
+/** Lists every firm-scoped route the app registers, with the role it needs, read from the app itself. */
 function firmScopedRoutes() {
   const routes = new Map<string, { method: string; path: string; minimumRole: string }>();
   for (const route of createApp().routes) {

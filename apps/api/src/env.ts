@@ -27,7 +27,7 @@ const envSchema = z.object({
     .refine((value) => base64ByteLength(value) === 32, "ENCRYPTION_KEY must be 32 bytes encoded as base64"),
   /** Key for hashing client IP addresses, so that rate limits work without storing addresses. */
   CLIENT_HASH_KEY: z.string({ message: "CLIENT_HASH_KEY secret is missing" }).min(16, "CLIENT_HASH_KEY must be at least 16 characters"),
-  /** HMAC key for session tokens (JWT, HS256); RFC 7518 asks for a key at least as long as the 32-byte hash. */
+  /** HMAC key for session tokens (JWT, HS256); RFC 7518 requires a key at least as long as the 32-byte hash. */
   SESSION_SIGNING_KEY: z
     .string({ message: "SESSION_SIGNING_KEY secret is missing" })
     .refine((value) => new TextEncoder().encode(value).length >= 32, "SESSION_SIGNING_KEY must be at least 32 bytes; generate one with `openssl rand -base64 32`"),

@@ -55,7 +55,7 @@ export async function sendPlatformEmail(env: AppEnv, db: Database, logger: Logge
     await insertPlatformEmail(db, { ...record, status: "sent", provider: sent.provider, providerMessageId: sent.providerMessageId, data: {}, sentAt: now });
     logger.info("platform_mail.sent", { ...logFields, provider: sent.provider });
   } catch (error) {
-    // NOTE: a failed send is not retried; the person asks for another link, which makes a new token.
+    // NOTE: a failed send is not retried. The person must request another link, which makes a new token.
     const reason = error instanceof Error ? error.message : String(error);
     await insertPlatformEmail(db, { ...record, status: "failed", provider: env.PLATFORM_MAIL_PROVIDER, statusReason: reason.slice(0, 500), data: {} });
     logger.error("platform_mail.failed", error, logFields);

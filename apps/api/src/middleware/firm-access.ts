@@ -6,14 +6,14 @@ import { ApiError } from "../errors";
 import { authenticateApiKey, looksLikeApiKey } from "./api-key";
 import { authenticateSession, bearerToken } from "./session";
 
-/** Who is acting on a firm-scoped route: an API key (with admin rights) or a signed-in person with a role. */
+/** The caller of a firm-scoped route: an API key (with admin rights) or a signed-in person with a role. */
 export type Actor = { kind: "api_key"; apiKeyId: string } | { kind: "user"; userId: string; sessionId: string; role: FirmRole };
 
 export const FIRM_HEADER = "X-Plumbline-Firm";
 
 /** Roles from least to most; each can do everything the ones before it can. */
 const ROLE_RANK: Record<FirmRole, number> = { viewer: 0, partner: 1, admin: 2, owner: 3 };
-/** What agency people are in each firm their agency owns. */
+/** The firm role each agency role gives in every firm the agency owns. */
 const AGENCY_ROLE_IN_FIRM: Record<AgencyRole, FirmRole> = { admin: "owner", staff: "admin" };
 /** API keys are issued by a firm's admins and act with the same rights. */
 const API_KEY_ROLE: FirmRole = "admin";
@@ -88,7 +88,7 @@ export function requireFirm(minimumRole: FirmRole): MiddlewareHandler<HonoEnv> {
   return middleware;
 }
 
-/** The acting user's id, or null for an API key: for `actor_user_id` columns. */
+/** Returns the acting user's id for `actor_user_id` columns, or null for an API key. */
 export function actorUserId(actor: Actor): string | null {
   return actor.kind === "user" ? actor.userId : null;
 }

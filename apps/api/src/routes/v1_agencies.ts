@@ -32,7 +32,7 @@ function isTimeZone(value: string): boolean {
 /** Monday to Friday, 09:00 to 17:30: the working week a new firm starts with. */
 const DEFAULT_WORKING_HOURS: WorkingDay[] = ([1, 2, 3, 4, 5] as const).map((day) => ({ day, start: "09:00", end: "17:30" }));
 
-/** The fields a new firm's first website form asks for. */
+/** The fields of a new firm's first website form. */
 const DEFAULT_FORM_FIELDS: FormField[] = [
   { name: "name", label: "Full name", type: "text", required: true, autocomplete: "name" },
   { name: "email", label: "Email address", type: "email", required: false, autocomplete: "email" },
@@ -97,7 +97,7 @@ export function registerAgencyRoutes(app: Hono<HonoEnv>) {
         firmId,
         key: `f_${crypto.randomUUID().replace(/-/g, "").slice(0, 16)}`,
         name: "Website contact form",
-        // Empty until the firm adds its website's origin in the forms settings, so nobody else can post to it.
+        // Empty until the firm adds its website's origin in the forms settings, so no other site can post to it.
         allowedOrigins: [],
         fields: DEFAULT_FORM_FIELDS,
         serviceLines: { field: null, values: {}, fallback: "General" },

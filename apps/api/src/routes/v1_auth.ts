@@ -43,7 +43,7 @@ const sessionSchema = strictObject({ token: z.string({ error: "must be the token
 const invalidLink = () =>
   new ApiError("invalid_sign_in_link", "This sign-in link is invalid, expired or already used. Ask for a new one.", { field: "token" });
 
-/** Counts a request for a link to this address; the key is an HMAC so that the counters table holds no addresses. */
+/** Counts a request for a link to this address; the key is an HMAC so that the counters table stores no addresses. */
 async function withinLinkLimit(services: Services, email: string, now: Date): Promise<boolean> {
   const windowStart = new Date(Math.floor(now.getTime() / SIGN_IN_WINDOW_MS) * SIGN_IN_WINDOW_MS);
   const addressKey = await hmacSha256Hex(services.env.CLIENT_HASH_KEY, `sign-in:${email}`);
@@ -51,7 +51,7 @@ async function withinLinkLimit(services: Services, email: string, now: Date): Pr
   return (count ?? 0) <= SIGN_IN_LINKS_PER_WINDOW;
 }
 
-/** Sends a sign-in link when the address belongs to a user; does nothing otherwise, so the answer cannot tell. */
+/** Sends a sign-in link when the address belongs to a user; does nothing otherwise, so the response is the same for both. */
 async function sendSignInLink(services: Services, email: string, next: string | undefined, now: Date): Promise<void> {
   const { env, db, logger } = services;
   const user = await findUserByEmail(db, email);
@@ -92,7 +92,7 @@ export function registerAuthRoutes(app: Hono<HonoEnv>) {
       services.logger.warn("sign_in.rate_limited", { to: maskEmail(normalised.key) });
       return c.json({ status: "sent" }, 202);
     }
-    // Sent after the answer, so a known and an unknown address take the same time to answer.
+    // Sent after the response, so a known and an unknown address take the same time to respond to.
     c.executionCtx.waitUntil(
       sendSignInLink(services, normalised.key, body.next, now).catch((error) => services.logger.error("sign_in.link_failed", error, { to: maskEmail(normalised.key) })),
     );

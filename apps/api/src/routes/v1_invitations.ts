@@ -45,8 +45,8 @@ function presentInvitation(invitation: Invitation, now: Date) {
 }
 
 /**
- * Registers invitations (admin): `POST /v1/invitations` invites an address with a role and emails a link that
- * signs the person in and adds them to the firm; `GET` lists them; `DELETE /v1/invitations/{id}` revokes one.
+ * Registers invitations (admin). `POST /v1/invitations` invites an address with a role and emails a link that
+ * signs the person in and adds them to the firm. `GET` lists them, and `DELETE /v1/invitations/{id}` revokes one.
  */
 export function registerInvitationRoutes(app: Hono<HonoEnv>) {
   app.post("/v1/invitations", requireFirm("admin"), async (c) => {

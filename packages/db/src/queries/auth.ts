@@ -66,7 +66,7 @@ export async function revokeSession(db: Database, sessionId: string, at: Date): 
   await db.update(sessions).set({ revokedAt: at }).where(and(eq(sessions.id, sessionId), isNull(sessions.revokedAt)));
 }
 
-/** How a user reaches one firm: their own membership role and their agency role, if the firm's agency employs them. */
+/** A user's access to one firm: their own membership role, and their agency role if the firm's agency employs them. */
 export interface FirmAccess {
   firmId: string;
   membershipRole: FirmRole | null;
@@ -91,7 +91,7 @@ export async function findFirmAccess(db: Database, firmId: string, userId: strin
   return row ?? null;
 }
 
-/** The firms a user belongs to directly, by name. */
+/** Lists the firms a user belongs to directly, by name. */
 export async function listMemberFirms(db: Database, userId: string) {
   return db
     .select({ id: firms.id, name: firms.name, slug: firms.slug, agencyId: firms.agencyId, role: memberships.role })
@@ -101,7 +101,7 @@ export async function listMemberFirms(db: Database, userId: string) {
     .orderBy(asc(firms.name));
 }
 
-/** The firms a user reaches through their agencies, by name, with the agency role. */
+/** Lists the firms a user reaches through their agencies, by name, with the agency role. */
 export async function listAgencyFirms(db: Database, userId: string) {
   return db
     .select({ id: firms.id, name: firms.name, slug: firms.slug, agencyId: agencyMemberships.agencyId, agencyRole: agencyMemberships.role })

@@ -234,7 +234,7 @@ export interface StageSummaryFilters {
 
 /**
  * Counts a firm's opportunities per stage, with how many are stalled and their total value in minor units. Reads
- * only columns of opportunities_firm_summary_idx, so SQLite answers from the index.
+ * only columns of opportunities_firm_summary_idx, so SQLite reads the index alone.
  */
 export async function summariseStages(db: Database, firmId: string, filters: StageSummaryFilters) {
   const conditions: SQL[] = [eq(opportunities.firmId, firmId)];
