@@ -33,9 +33,10 @@ export default defineConfig(async () => {
           bindings: {
             APP_ENV: "test",
             TEST_MIGRATIONS: migrations,
-            // Test-only values: 32 zero bytes and a fixed hash key.
+            // Test-only values: 32 zero bytes, a fixed hash key and a fixed session signing key.
             ENCRYPTION_KEY: "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=",
             CLIENT_HASH_KEY: "test-client-hash-key-0123456789",
+            SESSION_SIGNING_KEY: "test-session-signing-key-0123456789abcdef",
             TURNSTILE_VERIFY_URL: `${fakes}/turnstile/v0/siteverify`,
             PROVIDER_BASE_URLS: JSON.stringify({
               postmark: `${fakes}/postmark`,

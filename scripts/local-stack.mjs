@@ -26,18 +26,27 @@ const childEnv = (extra = {}) => ({
   ...extra,
 });
 
+/** Local secrets and how to make a fresh value for each; a `.dev.vars` missing one gains it. */
+const DEV_SECRETS = {
+  ENCRYPTION_KEY: () => randomBytes(32).toString("base64"),
+  CLIENT_HASH_KEY: () => randomBytes(24).toString("base64url"),
+  SESSION_SIGNING_KEY: () => randomBytes(32).toString("base64url"),
+};
+
 /**
- * Writes `.dev.vars` with fresh random local secrets when it does not exist. The file is git-ignored: these
- * values protect only local data.
+ * Writes `.dev.vars` with fresh random local secrets when it does not exist, and appends any secret a file from an
+ * older checkout lacks. The file is git-ignored: these values protect only local data.
  */
 export function ensureDevVars() {
   const path = join(ROOT, ".dev.vars");
-  if (existsSync(path)) return;
-  const lines = [
-    `ENCRYPTION_KEY=${randomBytes(32).toString("base64")}`,
-    `CLIENT_HASH_KEY=${randomBytes(24).toString("base64url")}`,
-  ];
-  writeFileSync(path, `${lines.join("\n")}\n`, { mode: 0o600 });
+  const existing = existsSync(path) ? readFileSync(path, "utf8") : "";
+  const present = new Set([...existing.matchAll(/^\s*([A-Za-z_][A-Za-z0-9_]*)\s*=/gm)].map((match) => match[1]));
+  const missing = Object.entries(DEV_SECRETS).filter(([name]) => !present.has(name));
+  if (missing.length === 0) return;
+
+  const lines = missing.map(([name, generate]) => `${name}=${generate()}`);
+  const separator = existing === "" || existing.endsWith("\n") ? "" : "\n";
+  writeFileSync(path, `${existing}${separator}${lines.join("\n")}\n`, { mode: 0o600 });
 }
 
 /**

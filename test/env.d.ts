@@ -6,6 +6,7 @@ declare global {
       TEST_MIGRATIONS: D1Migration[];
       ENCRYPTION_KEY: string;
       CLIENT_HASH_KEY: string;
+      SESSION_SIGNING_KEY: string;
     }
   }
 }

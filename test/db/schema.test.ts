@@ -25,8 +25,20 @@ type IndexListEntry = { name: string; unique: number; origin: string; partial: n
 type IndexColumn = { seqno: number; name: string };
 type ForeignKey = { table: string; from: string; to: string };
 
-/** Tables that belong to no single firm: the tenants themselves, people who may work for several, and rate-limit state. */
-const TABLES_WITHOUT_FIRM = ["agencies", "agency_memberships", "users", "firms", "rate_limit_counters"];
+/**
+ * Tables that belong to no single firm: the tenants themselves, people who may work for several, their sign-in
+ * state and the platform's own emails, and rate-limit state.
+ */
+const TABLES_WITHOUT_FIRM = [
+  "agencies",
+  "agency_memberships",
+  "users",
+  "firms",
+  "rate_limit_counters",
+  "sessions",
+  "sign_in_tokens",
+  "platform_emails",
+];
 /** Provider webhooks are stored before they are matched to a firm, so firm_id starts out null. */
 const TABLES_WITH_NULLABLE_FIRM = ["webhook_events"];
 const FIRM_TABLES = [
@@ -38,6 +50,7 @@ const FIRM_TABLES = [
   "email_templates",
   "forms",
   "integrations",
+  "invitations",
   "meetings",
   "memberships",
   "opportunities",

@@ -24,6 +24,12 @@ import { registerEmailTemplateRoutes } from "./routes/v1_email_templates";
 import { registerMemberRoutes } from "./routes/v1_members";
 import { registerInboundEmailRoutes } from "./routes/v1_inbound_email";
 import { registerEmailRoutes } from "./routes/v1_emails";
+import { registerAuthRoutes } from "./routes/v1_auth";
+import { registerMeRoute } from "./routes/v1_me";
+import { registerAgencyRoutes } from "./routes/v1_agencies";
+import { registerInvitationRoutes } from "./routes/v1_invitations";
+import { registerFormsAdminRoutes } from "./routes/v1_forms_admin";
+import { registerOpportunitySummary } from "./routes/v1_opportunities_summary";
 
 export function createApp() {
   const app = new Hono<HonoEnv>();
@@ -36,6 +42,7 @@ export function createApp() {
   registerCreateSubmission(app);
   registerListContacts(app);
   registerListOpportunities(app);
+  registerOpportunitySummary(app);
   registerGetOpportunity(app);
   registerSubmissionRoutes(app);
   registerTaskRoutes(app);
@@ -50,6 +57,11 @@ export function createApp() {
   registerMemberRoutes(app);
   registerInboundEmailRoutes(app);
   registerEmailRoutes(app);
+  registerAuthRoutes(app);
+  registerMeRoute(app);
+  registerAgencyRoutes(app);
+  registerInvitationRoutes(app);
+  registerFormsAdminRoutes(app);
   registerDevOutbox(app);
 
   app.notFound((c) => {

@@ -1,6 +1,8 @@
 import type { Database } from "@plumbline/db";
 import type { AppEnv } from "./env";
 import type { Logger } from "./logger";
+import type { Actor } from "./middleware/firm-access";
+import type { SignedInUser } from "./middleware/session";
 
 /** Per-request services, set up once by the first middleware. */
 export interface Services {
@@ -14,9 +16,11 @@ export type HonoEnv = {
   Bindings: Record<string, unknown>;
   Variables: {
     services: Services;
-    /** The firm an API key belongs to, set by requireApiKey. */
+    /** The firm the request acts on, set by requireFirm: the API key's firm or the X-Plumbline-Firm header's. */
     firmId: string;
-    /** The API key that authenticated the request, for the timeline's record of who acted. */
-    apiKeyId: string;
+    /** Who acts on the firm, set by requireFirm, for the timeline's record of who did what. */
+    actor: Actor;
+    /** The signed-in person, set by requireSession, and by requireFirm for a session token. */
+    signedIn: SignedInUser;
   };
 };

@@ -27,6 +27,18 @@ const envSchema = z.object({
     .refine((value) => base64ByteLength(value) === 32, "ENCRYPTION_KEY must be 32 bytes encoded as base64"),
   /** Key for hashing client IP addresses, so that rate limits work without storing addresses. */
   CLIENT_HASH_KEY: z.string({ message: "CLIENT_HASH_KEY secret is missing" }).min(16, "CLIENT_HASH_KEY must be at least 16 characters"),
+  /** HMAC key for session tokens (JWT, HS256); RFC 7518 requires a key at least as long as the 32-byte hash. */
+  SESSION_SIGNING_KEY: z
+    .string({ message: "SESSION_SIGNING_KEY secret is missing" })
+    .refine((value) => new TextEncoder().encode(value).length >= 32, "SESSION_SIGNING_KEY must be at least 32 bytes; generate one with `openssl rand -base64 32`"),
+  /** Provider for Plumbline's own emails (sign-in links, invitations); unset sends them to the local outbox outside production. */
+  PLATFORM_MAIL_PROVIDER: z.enum(["postmark", "resend", "sendgrid", "mailgun"], { message: "PLATFORM_MAIL_PROVIDER must be postmark, resend, sendgrid or mailgun" }).optional(),
+  /** API key (Postmark server token) of the platform mail provider. */
+  PLATFORM_MAIL_API_KEY: z.string().min(8, "PLATFORM_MAIL_API_KEY must be at least 8 characters").optional(),
+  /** Sender of Plumbline's own emails, such as sign-in@plumbline.example; must be verified with the provider. */
+  PLATFORM_MAIL_FROM: z.email({ message: "PLATFORM_MAIL_FROM must be an email address" }).optional(),
+  /** Mailgun sending domain, such as mg.plumbline.example; only for PLATFORM_MAIL_PROVIDER=mailgun. */
+  PLATFORM_MAIL_DOMAIN: z.string().optional(),
   TURNSTILE_VERIFY_URL: z.url({ message: "TURNSTILE_VERIFY_URL must be a URL" }),
   DASHBOARD_URL: z.url({ message: "DASHBOARD_URL must be a URL" }),
   /** Domain of the per-opportunity Reply-To capture addresses, routed to this Worker's email handler. */
@@ -47,6 +59,13 @@ const envSchema = z.object({
   /** Optional comma-separated hosts allowed for chat webhooks beyond the providers' own, for local fakes. */
   CHAT_EXTRA_HOSTS: z.string().optional(),
   MESSAGE_ID_DOMAIN: z.string({ message: "MESSAGE_ID_DOMAIN is missing" }).regex(/^[a-z0-9.-]+\.[a-z]{2,}$/i, "MESSAGE_ID_DOMAIN must be a domain name"),
+}).superRefine((env, context) => {
+  if (env.PLATFORM_MAIL_PROVIDER && !env.PLATFORM_MAIL_API_KEY) {
+    context.addIssue({ code: "custom", path: ["PLATFORM_MAIL_API_KEY"], message: "PLATFORM_MAIL_API_KEY is missing: PLATFORM_MAIL_PROVIDER is set" });
+  }
+  if (env.PLATFORM_MAIL_PROVIDER === "mailgun" && !env.PLATFORM_MAIL_DOMAIN) {
+    context.addIssue({ code: "custom", path: ["PLATFORM_MAIL_DOMAIN"], message: "PLATFORM_MAIL_DOMAIN is missing: Mailgun needs the sending domain" });
+  }
 });
 
 export type AppEnv = {
@@ -55,6 +74,11 @@ export type AppEnv = {
   APP_ENV: "development" | "test" | "production";
   ENCRYPTION_KEY: string;
   CLIENT_HASH_KEY: string;
+  SESSION_SIGNING_KEY: string;
+  PLATFORM_MAIL_PROVIDER?: "postmark" | "resend" | "sendgrid" | "mailgun";
+  PLATFORM_MAIL_API_KEY?: string;
+  PLATFORM_MAIL_FROM?: string;
+  PLATFORM_MAIL_DOMAIN?: string;
   TURNSTILE_VERIFY_URL: string;
   DASHBOARD_URL: string;
   INBOUND_EMAIL_DOMAIN: string;

@@ -3,6 +3,8 @@ import type { ContentfulStatusCode } from "hono/utils/http-status";
 /** Error codes the API responds with, each with its HTTP status. */
 export const ERROR_STATUS = {
   invalid_request: 400,
+  firm_required: 400,
+  invalid_sign_in_link: 400,
   unauthorized: 401,
   forbidden: 403,
   not_found: 404,
@@ -13,6 +15,7 @@ export const ERROR_STATUS = {
   validation_failed: 422,
   rate_limited: 429,
   internal_error: 500,
+  integration_test_failed: 502,
   misconfigured: 500,
   unavailable: 503,
 } as const satisfies Record<string, ContentfulStatusCode>;

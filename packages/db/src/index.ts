@@ -16,3 +16,4 @@ export * from "./queries/bookings";
 export * from "./queries/settings";
 export * from "./queries/emails";
 export * from "./queries/mail-events";
+export * from "./queries/auth";

@@ -9,3 +9,4 @@ export * from "./schema/webhook-events";
 export * from "./schema/integrations";
 export * from "./schema/meetings";
 export * from "./schema/emails";
+export * from "./schema/auth";

@@ -22,7 +22,7 @@ function extraChatHosts(env: AppEnv): string[] {
 
 /** Builds adapter configuration from a stored integration and its decrypted secret. */
 export const integrationConfig = {
-  mail(env: AppEnv, integration: Integration, secret: string): MailProviderConfig {
+  mail(env: AppEnv, integration: Pick<Integration, "provider" | "settings">, secret: string): MailProviderConfig {
     const baseUrl = baseUrlFor(env, integration.provider);
     const connection = baseUrl ? { baseUrl } : {};
     const settings = integration.settings;

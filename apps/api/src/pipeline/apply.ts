@@ -18,6 +18,7 @@ export function stageStateOf(opportunity: OpportunityRow): StageState {
  * Applies one piece of evidence (or a person's override) to an opportunity's stage and records the move with
  * its receipt: the event, when, and where it came from. Returns the decision, or null when the opportunity does
  * not exist. A concurrent change is handled by deciding again on the fresh row, at most three times.
+ * `actorUserId` is the signed-in person behind a manual event, recorded on its timeline entry.
  */
 export async function applyStageEvent(
   db: Database,
@@ -26,6 +27,7 @@ export async function applyStageEvent(
   opportunityId: string,
   event: StageEvent,
   now: Date = new Date(),
+  actorUserId: string | null = null,
 ): Promise<StageDecision | null> {
   for (let attempt = 0; attempt < 3; attempt++) {
     const opportunity = await findOpportunity(db, firmId, opportunityId);
@@ -39,6 +41,7 @@ export async function applyStageEvent(
         opportunityId,
         override: { stage: override.stage, at: override.at.toISOString(), by: override.by },
         activityId: newId("act", now.getTime()),
+        actorUserId,
         data: { stage: override.stage, by: override.by, ...(event.reason ? { reason: event.reason } : {}) },
         now,
       });
@@ -62,7 +65,7 @@ export async function applyStageEvent(
         type: "stage.changed",
         cause: event.type === "manual_override" ? "user" : "automation",
         origin: event.source,
-        actorUserId: null,
+        actorUserId,
         data: {
           from: decision.receipt.from,
           to: decision.receipt.to,

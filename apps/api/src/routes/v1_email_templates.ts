@@ -4,7 +4,7 @@ import type { Hono } from "hono";
 import { z } from "zod";
 import type { HonoEnv } from "../context";
 import { ApiError, notFound } from "../errors";
-import { requireApiKey } from "../middleware/api-key";
+import { requireFirm } from "../middleware/firm-access";
 import { parseJsonBody, strictObject } from "./v1_settings";
 
 /**
@@ -95,14 +95,14 @@ function presentTemplate(kind: TemplateKind, template: TemplateContent, updatedA
  * to the built-in one. The only kind today is `acknowledgement`, the email a prospect gets when they enquire.
  */
 export function registerEmailTemplateRoutes(app: Hono<HonoEnv>) {
-  app.get("/v1/email-templates/:kind", requireApiKey, async (c) => {
+  app.get("/v1/email-templates/:kind", requireFirm("viewer"), async (c) => {
     const kind = resolveKind(c.req.param("kind"));
     const stored = await findEmailTemplate(c.get("services").db, c.get("firmId"), kind);
     if (!stored) return c.json(presentTemplate(kind, TEMPLATE_KINDS[kind].builtIn, null));
     return c.json(presentTemplate(kind, stored, stored.updatedAt));
   });
 
-  app.put("/v1/email-templates/:kind", requireApiKey, async (c) => {
+  app.put("/v1/email-templates/:kind", requireFirm("admin"), async (c) => {
     const services = c.get("services");
     const firmId = c.get("firmId");
     const kind = resolveKind(c.req.param("kind"));
@@ -123,7 +123,7 @@ export function registerEmailTemplateRoutes(app: Hono<HonoEnv>) {
     return c.json(presentTemplate(kind, saved, saved.updatedAt));
   });
 
-  app.delete("/v1/email-templates/:kind", requireApiKey, async (c) => {
+  app.delete("/v1/email-templates/:kind", requireFirm("admin"), async (c) => {
     const services = c.get("services");
     const firmId = c.get("firmId");
     const kind = resolveKind(c.req.param("kind"));

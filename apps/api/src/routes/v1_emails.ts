@@ -4,7 +4,7 @@ import { z } from "zod";
 import type { HonoEnv } from "../context";
 import { ApiError, notFound } from "../errors";
 import { applyToOpportunity } from "../mail-capture/inbound";
-import { requireApiKey } from "../middleware/api-key";
+import { actorLabel, actorUserId, requireFirm } from "../middleware/firm-access";
 import { parseQuery } from "./list-query";
 
 const listSchema = z.object({ limit: z.coerce.number().int().min(1).max(100).default(50) });
@@ -40,13 +40,13 @@ function presentEmail(email: EmailMessage) {
  * missing one.
  */
 export function registerEmailRoutes(app: Hono<HonoEnv>) {
-  app.get("/v1/emails/unmatched", requireApiKey, async (c) => {
+  app.get("/v1/emails/unmatched", requireFirm("viewer"), async (c) => {
     const query = parseQuery(listSchema, c.req.query());
     const rows = await listUnmatchedEmails(c.get("services").db, c.get("firmId"), query.limit);
     return c.json({ data: rows.map(presentEmail) });
   });
 
-  app.post("/v1/emails/:id/file", requireApiKey, async (c) => {
+  app.post("/v1/emails/:id/file", requireFirm("partner"), async (c) => {
     const { db } = c.get("services");
     const firmId = c.get("firmId");
     const id = c.req.param("id").slice(0, 64);
@@ -70,7 +70,8 @@ export function registerEmailRoutes(app: Hono<HonoEnv>) {
       opportunityId: opportunity.id,
       contactId: opportunity.contactId,
       activityId,
-      filedBy: c.get("apiKeyId"),
+      filedBy: actorLabel(c.get("actor")),
+      actorUserId: actorUserId(c.get("actor")),
       data: { emailId: email.id, subject: email.subject, replyText: email.replyText, direction: email.direction, classification: email.classification },
       occurredAt: email.sentAt ?? email.receivedAt,
       now,

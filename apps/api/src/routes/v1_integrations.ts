@@ -6,7 +6,8 @@ import { z } from "zod";
 import type { HonoEnv } from "../context";
 import { ApiError, notFound } from "../errors";
 import { encryptSecret } from "../lib/crypto";
-import { requireApiKey } from "../middleware/api-key";
+import { requireFirm } from "../middleware/firm-access";
+import { sendIntegrationTest } from "./integration-test";
 
 const mailProviders = z.enum(["postmark", "resend", "sendgrid", "mailgun"]);
 
@@ -88,15 +89,16 @@ function checkWebhookUrl(provider: "slack" | "teams", url: string, allowLoopback
 
 /**
  * `GET /v1/integrations` lists the firm's mail and chat integrations (never their secrets); `POST` adds one,
- * encrypting its secret; `POST /v1/integrations/{id}/reconnect` replaces the secret and clears "needs attention".
+ * encrypting its secret; `POST /v1/integrations/{id}/reconnect` replaces the secret and clears "needs attention";
+ * `POST /v1/integrations/{id}/test` sends a test email or chat card through it now.
  */
 export function registerIntegrationRoutes(app: Hono<HonoEnv>) {
-  app.get("/v1/integrations", requireApiKey, async (c) => {
+  app.get("/v1/integrations", requireFirm("viewer"), async (c) => {
     const rows = await c.get("services").db.select().from(integrations).where(eq(integrations.firmId, c.get("firmId")));
     return c.json({ data: rows.map(presentIntegration) });
   });
 
-  app.post("/v1/integrations", requireApiKey, async (c) => {
+  app.post("/v1/integrations", requireFirm("admin"), async (c) => {
     const services = c.get("services");
     const firmId = c.get("firmId");
     const body = parseBody(createSchema, await c.req.json().catch(() => undefined));
@@ -138,7 +140,7 @@ export function registerIntegrationRoutes(app: Hono<HonoEnv>) {
     return c.json({ ...presentIntegration(created!), ...(webhookUrl ? { webhookUrl } : {}) }, 201);
   });
 
-  app.post("/v1/integrations/:id/reconnect", requireApiKey, async (c) => {
+  app.post("/v1/integrations/:id/reconnect", requireFirm("admin"), async (c) => {
     const services = c.get("services");
     const firmId = c.get("firmId");
     const existing = await findIntegration(services.db, firmId, c.req.param("id"));
@@ -154,7 +156,32 @@ export function registerIntegrationRoutes(app: Hono<HonoEnv>) {
       .where(and(eq(integrations.firmId, firmId), eq(integrations.id, existing.id)));
     return c.json(presentIntegration((await findIntegration(services.db, firmId, existing.id))!));
   });
+
+  app.post("/v1/integrations/:id/test", requireFirm("admin"), async (c) => {
+    const services = c.get("services");
+    const firmId = c.get("firmId");
+    const integration = await findIntegration(services.db, firmId, c.req.param("id").slice(0, 64));
+    if (!integration) throw notFound(`Integration ${c.req.param("id").slice(0, 64)}`);
+
+    const raw = await c.req.text();
+    const body = parseBody(testSchema, raw.trim() === "" ? {} : safeJson(raw));
+    const actor = c.get("actor");
+    const to = body.to ?? (actor.kind === "user" ? c.get("signedIn").user.email : undefined);
+    await sendIntegrationTest(services, firmId, integration, { to, testPageUrl: new URL("/", services.env.DASHBOARD_URL).toString() });
+    return c.json({ ok: true });
+  });
 }
+
+function safeJson(raw: string): unknown {
+  try {
+    return JSON.parse(raw);
+  } catch {
+    return undefined;
+  }
+}
+
+/** Body of `POST /v1/integrations/{id}/test`: for mail, who receives the test (the signed-in person by default). */
+const testSchema = z.object({ to: z.email({ error: "must be an email address" }).max(254).optional() });
 
 function parseBody<T extends z.ZodType>(schema: T, body: unknown): z.infer<T> {
   if (body === undefined) throw new ApiError("invalid_request", "The body must be JSON.");

@@ -3,7 +3,7 @@ import type { Hono } from "hono";
 import { z } from "zod";
 import type { HonoEnv } from "../context";
 import { ApiError, notFound } from "../errors";
-import { requireApiKey } from "../middleware/api-key";
+import { requireFirm } from "../middleware/firm-access";
 import { parseJsonBody, strictObject } from "./v1_settings";
 
 const AWAY_UNTIL_MESSAGE = 'must be an ISO 8601 date and time with its offset, such as "2026-08-17T09:00:00+01:00", or null to mark the person back';
@@ -30,13 +30,13 @@ function presentMember(member: FirmMember, now: Date) {
  * away. `PATCH /v1/members/{userId}` marks one away until a date and time, or back with null.
  */
 export function registerMemberRoutes(app: Hono<HonoEnv>) {
-  app.get("/v1/members", requireApiKey, async (c) => {
+  app.get("/v1/members", requireFirm("viewer"), async (c) => {
     const members = await listFirmMembers(c.get("services").db, c.get("firmId"));
     const now = new Date();
     return c.json({ data: members.map((member) => presentMember(member, now)) });
   });
 
-  app.patch("/v1/members/:userId", requireApiKey, async (c) => {
+  app.patch("/v1/members/:userId", requireFirm("admin"), async (c) => {
     const services = c.get("services");
     const firmId = c.get("firmId");
     const userId = c.req.param("userId");

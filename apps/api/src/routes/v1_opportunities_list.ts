@@ -3,7 +3,7 @@ import { listOpportunities } from "@plumbline/db";
 import type { Hono } from "hono";
 import { z } from "zod";
 import type { HonoEnv } from "../context";
-import { requireApiKey } from "../middleware/api-key";
+import { requireFirm } from "../middleware/firm-access";
 import { presentOpportunity } from "./presenters";
 import { listQuerySchema, parseQuery } from "./list-query";
 
@@ -19,7 +19,7 @@ const querySchema = listQuerySchema.extend({
 
 /** `GET /v1/opportunities`: the firm's opportunities, newest first, filterable by stage, channel and contact. */
 export function registerListOpportunities(app: Hono<HonoEnv>) {
-  app.get("/v1/opportunities", requireApiKey, async (c) => {
+  app.get("/v1/opportunities", requireFirm("viewer"), async (c) => {
     const query = parseQuery(querySchema, c.req.query());
     const page = await listOpportunities(c.get("services").db, c.get("firmId"), query);
     return c.json({ data: page.data.map(presentOpportunity), nextCursor: page.nextCursor });

@@ -3,7 +3,7 @@ import type { Hono } from "hono";
 import { z } from "zod";
 import type { HonoEnv } from "../context";
 import { ApiError, notFound } from "../errors";
-import { requireApiKey } from "../middleware/api-key";
+import { actorLabel, actorUserId, requireFirm } from "../middleware/firm-access";
 import { setOpportunityValue } from "@plumbline/db";
 import { applyStageEvent } from "../pipeline/apply";
 
@@ -39,7 +39,7 @@ async function readJson(c: { req: { json: () => Promise<unknown> } }): Promise<u
  * moves the opportunity past it. `POST /v1/opportunities/{id}/revive` reopens one closed as lost.
  */
 export function registerOpportunityStageRoutes(app: Hono<HonoEnv>) {
-  app.post("/v1/opportunities/:id/stage", requireApiKey, async (c) => {
+  app.post("/v1/opportunities/:id/stage", requireFirm("partner"), async (c) => {
     const parsed = overrideSchema.safeParse(await readJson(c));
     if (!parsed.success) {
       const issue = parsed.error.issues[0]!;
@@ -49,19 +49,15 @@ export function registerOpportunityStageRoutes(app: Hono<HonoEnv>) {
 
     const { db, logger } = c.get("services");
     const id = c.req.param("id");
-    const decision = await applyStageEvent(db, logger, c.get("firmId"), id, {
-      type: "manual_override",
-      to: parsed.data.stage,
-      at: new Date(),
-      source: "api",
-      by: c.get("apiKeyId"),
-      reason: parsed.data.reason,
-    });
+    const actor = c.get("actor");
+    const now = new Date();
+    const event = { type: "manual_override", to: parsed.data.stage, at: now, source: "api", by: actorLabel(actor), reason: parsed.data.reason } as const;
+    const decision = await applyStageEvent(db, logger, c.get("firmId"), id, event, now, actorUserId(actor));
     if (!decision) throw notFound(`Opportunity ${id.slice(0, 64)}`);
     return c.json({ stage: decision.stage, changed: decision.changed });
   });
 
-  app.post("/v1/opportunities/:id/events", requireApiKey, async (c) => {
+  app.post("/v1/opportunities/:id/events", requireFirm("partner"), async (c) => {
     const parsed = eventSchema.safeParse(await readJson(c));
     if (!parsed.success) {
       const issue = parsed.error.issues[0]!;
@@ -76,15 +72,17 @@ export function registerOpportunityStageRoutes(app: Hono<HonoEnv>) {
       const found = await setOpportunityValue(db, firmId, id, parsed.data.valueMinor, new Date());
       if (!found) throw notFound(`Opportunity ${id.slice(0, 64)}`);
     }
-    const decision = await applyStageEvent(db, logger, firmId, id, { type: parsed.data.type, at: new Date(), source: parsed.data.source });
+    const now = new Date();
+    const decision = await applyStageEvent(db, logger, firmId, id, { type: parsed.data.type, at: now, source: parsed.data.source }, now, actorUserId(c.get("actor")));
     if (!decision) throw notFound(`Opportunity ${id.slice(0, 64)}`);
     return c.json({ stage: decision.stage, changed: decision.changed, reason: decision.reason });
   });
 
-  app.post("/v1/opportunities/:id/revive", requireApiKey, async (c) => {
+  app.post("/v1/opportunities/:id/revive", requireFirm("partner"), async (c) => {
     const { db, logger } = c.get("services");
     const id = c.req.param("id");
-    const decision = await applyStageEvent(db, logger, c.get("firmId"), id, { type: "revived", at: new Date(), source: "api" });
+    const now = new Date();
+    const decision = await applyStageEvent(db, logger, c.get("firmId"), id, { type: "revived", at: now, source: "api" }, now, actorUserId(c.get("actor")));
     if (!decision) throw notFound(`Opportunity ${id.slice(0, 64)}`);
     if (!decision.changed) throw new ApiError("conflict", `Opportunity ${id} is not closed as lost, so there is nothing to revive.`);
     return c.json({ stage: decision.stage, changed: true });

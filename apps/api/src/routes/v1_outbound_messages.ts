@@ -10,7 +10,7 @@ import type { Hono } from "hono";
 import { z } from "zod";
 import type { HonoEnv } from "../context";
 import { ApiError, notFound } from "../errors";
-import { requireApiKey } from "../middleware/api-key";
+import { requireFirm } from "../middleware/firm-access";
 import { listQuerySchema, parseQuery } from "./list-query";
 
 const listSchema = listQuerySchema.extend({ status: z.enum(OUTBOUND_STATUSES).default("failed") });
@@ -37,13 +37,13 @@ function presentMessage(message: OutboundMessage) {
  * `POST /v1/outbound-messages/{id}/retry` puts a failed one back on the queue.
  */
 export function registerOutboundMessageRoutes(app: Hono<HonoEnv>) {
-  app.get("/v1/outbound-messages", requireApiKey, async (c) => {
+  app.get("/v1/outbound-messages", requireFirm("viewer"), async (c) => {
     const query = parseQuery(listSchema, c.req.query());
     const page = await listOutboundMessages(c.get("services").db, c.get("firmId"), query);
     return c.json({ data: page.data.map(presentMessage), nextCursor: page.nextCursor });
   });
 
-  app.post("/v1/outbound-messages/:id/retry", requireApiKey, async (c) => {
+  app.post("/v1/outbound-messages/:id/retry", requireFirm("partner"), async (c) => {
     const services = c.get("services");
     const firmId = c.get("firmId");
     const id = c.req.param("id");

@@ -17,7 +17,7 @@ import type { Context, Hono } from "hono";
 import { z } from "zod";
 import type { HonoEnv } from "../context";
 import { ApiError, notFound } from "../errors";
-import { requireApiKey } from "../middleware/api-key";
+import { requireFirm } from "../middleware/firm-access";
 import { parseJsonBody, requireFirmMembers, strictObject, userIdSchema } from "./v1_settings";
 
 /**
@@ -183,7 +183,7 @@ async function loadTeam(c: Context<HonoEnv>): Promise<TeamWithMembers> {
  * `PUT /v1/teams/{id}/members` sets its members in round-robin order.
  */
 export function registerRoutingRoutes(app: Hono<HonoEnv>) {
-  app.get("/v1/routing", requireApiKey, async (c) => {
+  app.get("/v1/routing", requireFirm("viewer"), async (c) => {
     const { db } = c.get("services");
     const firmId = c.get("firmId");
     const [rules, teams] = [await listRoutingRuleRows(db, firmId), await listTeamsWithMembers(db, firmId)];
@@ -191,7 +191,7 @@ export function registerRoutingRoutes(app: Hono<HonoEnv>) {
     return c.json({ rules: rules.map(presentRule), teams: teams.map((team) => presentTeam(team, now)) });
   });
 
-  app.put("/v1/routing/rules", requireApiKey, async (c) => {
+  app.put("/v1/routing/rules", requireFirm("admin"), async (c) => {
     const services = c.get("services");
     const firmId = c.get("firmId");
     const { rules } = await parseJsonBody(c, rulesSchema);
@@ -220,7 +220,7 @@ export function registerRoutingRoutes(app: Hono<HonoEnv>) {
     return c.json({ rules: (await listRoutingRuleRows(services.db, firmId)).map(presentRule) });
   });
 
-  app.post("/v1/teams", requireApiKey, async (c) => {
+  app.post("/v1/teams", requireFirm("admin"), async (c) => {
     const services = c.get("services");
     const firmId = c.get("firmId");
     const body = await parseJsonBody(c, createTeamSchema);
@@ -239,7 +239,7 @@ export function registerRoutingRoutes(app: Hono<HonoEnv>) {
     return c.json(presentTeam(team!, now), 201);
   });
 
-  app.patch("/v1/teams/:id", requireApiKey, async (c) => {
+  app.patch("/v1/teams/:id", requireFirm("admin"), async (c) => {
     const services = c.get("services");
     const firmId = c.get("firmId");
     const body = await parseJsonBody(c, updateTeamSchema);
@@ -254,7 +254,7 @@ export function registerRoutingRoutes(app: Hono<HonoEnv>) {
     return c.json(presentTeam((await findTeamWithMembers(services.db, firmId, team.id))!, new Date()));
   });
 
-  app.put("/v1/teams/:id/members", requireApiKey, async (c) => {
+  app.put("/v1/teams/:id/members", requireFirm("admin"), async (c) => {
     const services = c.get("services");
     const firmId = c.get("firmId");
     const { userIds } = await parseJsonBody(c, teamMembersSchema);

@@ -12,7 +12,7 @@ import { isSupportedCountry } from "libphonenumber-js/min";
 import { z } from "zod";
 import type { HonoEnv } from "../context";
 import { ApiError, notFound } from "../errors";
-import { requireApiKey } from "../middleware/api-key";
+import { requireFirm } from "../middleware/firm-access";
 
 // Every message below is the rest of a sentence that starts with the field's path, such as
 // "responseTargetMinutes must be a whole number from 1 to 10080."
@@ -298,13 +298,13 @@ function presentSettings(settings: FollowUpSettings) {
  * unrouted enquiries and escalations, and the sender of its emails. `PATCH` changes the keys it is sent.
  */
 export function registerSettingsRoutes(app: Hono<HonoEnv>) {
-  app.get("/v1/settings/follow-up", requireApiKey, async (c) => {
+  app.get("/v1/settings/follow-up", requireFirm("viewer"), async (c) => {
     const settings = await findFollowUpSettings(c.get("services").db, c.get("firmId"));
     if (!settings) throw notFound("Firm");
     return c.json(presentSettings(settings));
   });
 
-  app.patch("/v1/settings/follow-up", requireApiKey, async (c) => {
+  app.patch("/v1/settings/follow-up", requireFirm("admin"), async (c) => {
     const services = c.get("services");
     const firmId = c.get("firmId");
     const patch = await parseJsonBody(c, patchSchema);

@@ -5,7 +5,7 @@ import type { HonoEnv } from "../context";
 import { acceptEnquiry, queueOwedMessages } from "../enquiry/accept";
 import { interpretSubmission } from "../enquiry/interpret";
 import { ApiError, notFound } from "../errors";
-import { requireApiKey } from "../middleware/api-key";
+import { actorLabel, requireFirm } from "../middleware/firm-access";
 import { listQuerySchema, parseQuery } from "./list-query";
 
 const listSchema = listQuerySchema.extend({ status: z.enum(SUBMISSION_STATUSES).default("quarantined") });
@@ -38,13 +38,13 @@ function presentSubmission(submission: Awaited<ReturnType<typeof findSubmission>
  * `POST /v1/submissions/{id}/release` turns a quarantined one into a real enquiry, follow-ups included.
  */
 export function registerSubmissionRoutes(app: Hono<HonoEnv>) {
-  app.get("/v1/submissions", requireApiKey, async (c) => {
+  app.get("/v1/submissions", requireFirm("viewer"), async (c) => {
     const query = parseQuery(listSchema, c.req.query());
     const page = await listSubmissions(c.get("services").db, c.get("firmId"), query);
     return c.json({ data: page.data.map(presentSubmission), nextCursor: page.nextCursor });
   });
 
-  app.post("/v1/submissions/:id/release", requireApiKey, async (c) => {
+  app.post("/v1/submissions/:id/release", requireFirm("partner"), async (c) => {
     const services = c.get("services");
     const firmId = c.get("firmId");
     const id = c.req.param("id");
@@ -74,7 +74,7 @@ export function registerSubmissionRoutes(app: Hono<HonoEnv>) {
         submission: { ...submission, payload: submission.payload },
         pageUrl: payload.pageUrl ?? null,
         now: new Date(),
-        release: { submissionId: submission.id, quarantineReason: submission.quarantineReason, releasedBy: c.get("apiKeyId") },
+        release: { submissionId: submission.id, quarantineReason: submission.quarantineReason, releasedBy: actorLabel(c.get("actor")) },
       });
     } catch (error) {
       if (isDuplicateReferenceError(error)) throw new ApiError("conflict", `Submission ${submission.reference} was already released.`);

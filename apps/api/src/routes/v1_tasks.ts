@@ -3,7 +3,7 @@ import type { Hono } from "hono";
 import { z } from "zod";
 import type { HonoEnv } from "../context";
 import { ApiError, notFound } from "../errors";
-import { requireApiKey } from "../middleware/api-key";
+import { actorLabel, actorUserId, requireFirm } from "../middleware/firm-access";
 import { parseQuery } from "./list-query";
 
 const listSchema = z.object({
@@ -29,16 +29,16 @@ function presentTask(task: Task) {
 
 /** `GET /v1/tasks` (open ones by due date, by default) and `POST /v1/tasks/{id}/complete`. */
 export function registerTaskRoutes(app: Hono<HonoEnv>) {
-  app.get("/v1/tasks", requireApiKey, async (c) => {
+  app.get("/v1/tasks", requireFirm("viewer"), async (c) => {
     const query = parseQuery(listSchema, c.req.query());
     const rows = await listTasks(c.get("services").db, c.get("firmId"), query);
     return c.json({ data: rows.map(presentTask) });
   });
 
-  app.post("/v1/tasks/:id/complete", requireApiKey, async (c) => {
+  app.post("/v1/tasks/:id/complete", requireFirm("partner"), async (c) => {
     const { db } = c.get("services");
     const id = c.req.param("id");
-    const task = id.length <= 64 ? await completeTask(db, c.get("firmId"), id, c.get("apiKeyId"), new Date()) : null;
+    const task = id.length <= 64 ? await completeTask(db, c.get("firmId"), id, actorLabel(c.get("actor")), new Date(), actorUserId(c.get("actor"))) : null;
     if (task) return c.json(presentTask(task));
 
     // Tell "already done" apart from "not there"; another firm's task is a plain not-found like a missing one.

@@ -16,8 +16,18 @@ export function isOriginAllowed(origin: string, patterns: readonly string[]): bo
   return patterns.some((pattern) => originMatches(parsed, pattern));
 }
 
+const ORIGIN_PATTERN = /^(https?):\/\/(\*\.)?([^:/*?#@[\]\\\s]+)(?::(\*|\d+))?$/;
+
+/** Tells whether a string is an allowed-origin pattern that isOriginAllowed can match, for checking settings input. */
+export function isValidOriginPattern(pattern: string): boolean {
+  const match = ORIGIN_PATTERN.exec(pattern.trim().toLowerCase());
+  if (!match || toAsciiHost(match[3]!) === null) return false;
+  const port = match[4];
+  return port === undefined || port === "*" || (Number(port) >= 1 && Number(port) <= 65535);
+}
+
 function originMatches(origin: URL, pattern: string): boolean {
-  const match = /^(https?):\/\/(\*\.)?([^:/*?#@[\]\\\s]+)(?::(\*|\d+))?$/.exec(pattern.trim().toLowerCase());
+  const match = ORIGIN_PATTERN.exec(pattern.trim().toLowerCase());
   if (!match) return false;
   const [, scheme, wildcardSubdomain, typedHost, port] = match;
 

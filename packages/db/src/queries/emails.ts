@@ -240,7 +240,7 @@ export async function findEmailMessage(db: Database, firmId: string, id: string)
  */
 export async function fileEmailMessage(
   db: Database,
-  filing: { firmId: string; emailId: string; opportunityId: string; contactId: string; activityId: string; filedBy: string; data: Record<string, unknown>; occurredAt: Date; now: Date },
+  filing: { firmId: string; emailId: string; opportunityId: string; contactId: string; activityId: string; filedBy: string; actorUserId: string | null; data: Record<string, unknown>; occurredAt: Date; now: Date },
 ): Promise<EmailMessage | null> {
   const [updated] = await db.batch([
     db
@@ -258,6 +258,7 @@ export async function fileEmailMessage(
         type: "email.filed",
         cause: "user",
         origin: "api",
+        actorUserId: filing.actorUserId,
         occurredAt: filing.occurredAt,
         data: { ...filing.data, filedBy: filing.filedBy },
         createdAt: filing.now,

@@ -182,7 +182,16 @@ export async function recordStallCheck(
  */
 export async function writeStageOverride(
   db: Database,
-  write: { firmId: string; opportunityId: string; override: { stage: string; at: string; by: string }; activityId: string; data: Record<string, unknown>; now: Date },
+  write: {
+    firmId: string;
+    opportunityId: string;
+    override: { stage: string; at: string; by: string };
+    activityId: string;
+    /** The signed-in person who set it; null for an API key. */
+    actorUserId: string | null;
+    data: Record<string, unknown>;
+    now: Date;
+  },
 ): Promise<void> {
   const row = await db
     .update(opportunities)
@@ -199,6 +208,7 @@ export async function writeStageOverride(
     type: "stage.override",
     cause: "user",
     origin: "api",
+    actorUserId: write.actorUserId,
     occurredAt: write.now,
     data: write.data,
     createdAt: write.now,
@@ -213,4 +223,32 @@ export async function setOpportunityValue(db: Database, firmId: string, opportun
     .where(and(eq(opportunities.firmId, firmId), eq(opportunities.id, opportunityId)))
     .returning({ id: opportunities.id });
   return rows.length > 0;
+}
+
+/** Filters of the pipeline header's counts; each one given narrows the count. */
+export interface StageSummaryFilters {
+  ownerUserId?: string | undefined;
+  serviceLine?: string | undefined;
+  channel?: string | undefined;
+}
+
+/**
+ * Counts a firm's opportunities per stage, with how many are stalled and their total value in minor units. Reads
+ * only columns of opportunities_firm_summary_idx, so SQLite reads the index alone.
+ */
+export async function summariseStages(db: Database, firmId: string, filters: StageSummaryFilters) {
+  const conditions: SQL[] = [eq(opportunities.firmId, firmId)];
+  if (filters.ownerUserId) conditions.push(eq(opportunities.ownerUserId, filters.ownerUserId));
+  if (filters.serviceLine) conditions.push(eq(opportunities.serviceLine, filters.serviceLine));
+  if (filters.channel) conditions.push(eq(opportunities.channel, filters.channel));
+  return db
+    .select({
+      stage: opportunities.stage,
+      count: sql<number>`count(*)`,
+      stalled: sql<number>`count(${opportunities.stalledAt})`,
+      valueMinor: sql<number>`coalesce(sum(${opportunities.valueMinor}), 0)`,
+    })
+    .from(opportunities)
+    .where(and(...conditions))
+    .groupBy(opportunities.stage);
 }

@@ -98,8 +98,16 @@ export async function listTasks(db: Database, firmId: string, options: { status:
 /**
  * Completes an open task and records it on the opportunity's timeline; null when not found or not open. The
  * completion and its timeline entry are two writes: a crash between them leaves the task done without its entry.
+ * `completedBy` is the user id or API key id; `actorUserId` is the user id, or null for an API key.
  */
-export async function completeTask(db: Database, firmId: string, taskId: string, completedBy: string, now: Date): Promise<Task | null> {
+export async function completeTask(
+  db: Database,
+  firmId: string,
+  taskId: string,
+  completedBy: string,
+  now: Date,
+  actorUserId: string | null = null,
+): Promise<Task | null> {
   const task = await db
     .update(tasks)
     .set({ status: "done", completedAt: now, nextReminderAt: null, updatedAt: now })
@@ -116,6 +124,7 @@ export async function completeTask(db: Database, firmId: string, taskId: string,
     type: "task.completed",
     cause: "user",
     origin: "api",
+    actorUserId,
     occurredAt: now,
     data: { taskId: task.id, title: task.title, completedBy },
     createdAt: now,

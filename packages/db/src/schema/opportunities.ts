@@ -67,6 +67,8 @@ export const opportunities = sqliteTable(
     index("opportunities_firm_channel_idx").on(table.firmId, table.channel, table.createdAt),
     uniqueIndex("opportunities_reply_token_unique").on(table.replyToken),
     index("opportunities_next_stall_check_idx").on(table.nextStallCheckAt),
+    // Covers the pipeline header's counts per stage, so they are read from the index without touching rows.
+    index("opportunities_firm_summary_idx").on(table.firmId, table.stage, table.ownerUserId, table.serviceLine, table.channel, table.stalledAt, table.valueMinor),
   ],
 );
 
