@@ -85,11 +85,11 @@ export function prepareLocalDatabase(persistTo, extraSql) {
   if (extraSql) runWrangler(["d1", "execute", "plumbline", "--local", "--command", extraSql], persistTo);
 }
 
-/** Polls `url` until it answers 2xx, failing early when `child` exits first. */
+/** Polls `url` until it returns a 2xx status, failing early when `child` exits first. */
 async function waitForOk(url, child, timeoutMs) {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
-    if (child.exitCode !== null) throw new Error(`wrangler dev exited with code ${child.exitCode} before ${url} answered`);
+    if (child.exitCode !== null) throw new Error(`wrangler dev exited with code ${child.exitCode} before ${url} responded`);
     try {
       const response = await fetch(url, { redirect: "manual" });
       if (response.ok) return;
@@ -98,7 +98,7 @@ async function waitForOk(url, child, timeoutMs) {
     }
     await new Promise((resolve) => setTimeout(resolve, 250));
   }
-  throw new Error(`${url} did not answer within ${timeoutMs / 1000} s`);
+  throw new Error(`${url} did not respond with a 2xx status within ${timeoutMs / 1000} s`);
 }
 
 /** Builds the dashboard Worker into apps/dashboard/.svelte-kit/cloudflare with `vite build`. */

@@ -1,4 +1,4 @@
-// Shapes of the API's JSON answers that the dashboard reads, as documented in docs/api.md.
+// Shapes of the API's JSON responses that the dashboard reads, as documented in docs/api.md.
 
 export interface Page<T> {
   data: T[];

@@ -1,6 +1,6 @@
-/** What form actions return, on success or through `fail()`, seen from the page. */
+/** Result of a form action, on success or through `fail()`, as the page reads it. */
 export interface FormResult {
-  /** Which form on the page the result belongs to, on pages with several. */
+  /** Name of the form the result belongs to, on pages with several forms. */
   form?: string;
   message?: string;
   saved?: string;

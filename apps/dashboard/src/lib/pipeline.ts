@@ -11,7 +11,7 @@ export function describeStall(opportunity: Pick<Opportunity, "stage" | "stalledR
   return opportunity.stalledReason ? `Stalled: ${opportunity.stalledReason.replace(/_/g, " ")}.` : "Stalled.";
 }
 
-/** Where an enquiry came from, as one short phrase: the UTM source, or else the referring site. */
+/** Describes where an enquiry came from in one short phrase: the UTM source, or else the referring site. */
 export function describeSource(opportunity: Pick<Opportunity, "source" | "origin">): string {
   if (opportunity.source.utmSource) {
     return [opportunity.source.utmSource, opportunity.source.utmMedium].filter(Boolean).join(" / ");

@@ -102,7 +102,9 @@ export function describeTimeline(activities: Activity[], timeZone: string): Time
         return { id: activity.id, at: activity.occurredAt, ...describeDelivery(activity, delivery[1]!, delivery[2]!) };
       }
       const title = FIXED_TITLES[activity.type] ?? activity.type.replace(/[._]/g, " ");
-      const tone: TimelineEntry["tone"] = DANGER_TYPES.has(activity.type) ? "danger" : activity.type === "opportunity.stalled" ? "warning" : "normal";
+      let tone: TimelineEntry["tone"] = "normal";
+      if (DANGER_TYPES.has(activity.type)) tone = "danger";
+      else if (activity.type === "opportunity.stalled") tone = "warning";
       return { id: activity.id, at: activity.occurredAt, title, tone, details: describeDetails(activity, timeZone) };
     })
     .reverse();

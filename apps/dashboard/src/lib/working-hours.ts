@@ -22,8 +22,8 @@ export function formatDayRanges(ranges: WorkingRange[], day: number): string {
 const RANGE = /^(\d{1,2}:\d{2})\s*[-–]\s*(\d{1,2}:\d{2})$/;
 
 /**
- * Parses one day's text back into ranges. Returns an error message instead when a part is not "HH:MM-HH:MM";
- * whether the times are valid and in order is left to the API, which checks them with the due-date calendar.
+ * Parses one day's text back into ranges, or returns an error message when a part is not "HH:MM-HH:MM". The API
+ * checks that the times are valid and in order, with the same calendar that computes due dates.
  */
 export function parseDayRanges(text: string, day: number): WorkingRange[] | string {
   const parts = text.split(",").map((part) => part.trim()).filter((part) => part !== "");

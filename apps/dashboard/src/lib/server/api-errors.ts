@@ -39,13 +39,13 @@ function toSignIn(event: Pick<RequestEvent, "cookies" | "url">): never {
 }
 
 /**
- * Turns an API failure into the page SvelteKit shows. A record or firm the person cannot see is a plain 404,
- * with no hint of whether it exists; a 5xx becomes 502, because the fault is upstream of the dashboard.
+ * Turns an API failure into the page SvelteKit shows. A record or firm the person cannot see is a plain 404 that
+ * does not hint whether it exists. A 5xx becomes 502, because the fault is upstream of the dashboard.
  */
 export function throwPageError(event: Pick<RequestEvent, "cookies" | "url">, problem: ApiProblem): never {
   if (problem.status === 401) toSignIn(event);
   if (problem.status === 404) error(404, { message: "Not found.", code: "not_found" });
-  if (problem.status >= 500) error(502, { message: "The Plumbline API failed to answer. Try again in a minute.", code: problem.code });
+  if (problem.status >= 500) error(502, { message: "The Plumbline API failed to respond. Try again in a minute.", code: problem.code });
   error(problem.status, { message: problem.message, code: problem.code });
 }
 
@@ -69,9 +69,9 @@ export async function readOptionalJson<T>(event: Pick<RequestEvent, "cookies" | 
   throwPageError(event, problem);
 }
 
-/** What a failed form action returns to its page: the message, the field it concerns, and the values sent. */
+/** Failure data of a form action: the message, the field it concerns, and the values sent. */
 export interface ActionProblem {
-  /** Which form on the page failed, when a page has several. */
+  /** Name of the form that failed, on pages with several forms. */
   form?: string;
   message: string;
   field?: string;
@@ -80,8 +80,9 @@ export interface ActionProblem {
 }
 
 /**
- * Sends a change to the API for a form action. Returns the JSON body on success; on a 4xx, a `fail()` carrying
- * the API's message and field so the form can show it next to that field. A 401 or 404 throws as in a load.
+ * Sends a change to the API for a form action and returns the JSON body on success. On a 4xx it returns a
+ * `fail()` with the API's message and field, so the form can show the message next to that field. A 401, a 404
+ * or a 5xx throws, as in a load.
  */
 export async function sendChange<T = unknown>(
   event: Pick<RequestEvent, "cookies" | "url" | "locals">,

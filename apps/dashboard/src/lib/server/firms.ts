@@ -28,9 +28,9 @@ export function requireSession(event: Event) {
 }
 
 /**
- * Loads who is signed in and the firms they can see. A cookie holding an API key (local development before
- * sign-in existed) stands for an admin of the key's firm only. The key names its firm to the API, which
- * answers for that firm whatever the URL says, so the firm id is taken from the URL.
+ * Loads who is signed in and the firms they can see. A cookie that contains an API key (local development, or
+ * scripts) acts as an admin of the key's firm. The firm id is taken from the URL, because the API rejects the
+ * key with 404 when the X-Plumbline-Firm header names any other firm.
  */
 export async function loadMe(event: Event, firmIdFromUrl?: string): Promise<Me> {
   const session = requireSession(event);

@@ -7,8 +7,8 @@ export const SESSION_COOKIE = "pl_session";
 export interface Session {
   token: string;
   /**
-   * `user` for a signed-in person's session token. `api_key` when the cookie holds an API key, which local
-   * development uses before sign-in exists (`pl_test_demo`); the API then acts as the key's firm.
+   * `user` for a signed-in person's session token. `api_key` when the cookie contains an API key, as local
+   * development and the browser tests use (`pl_test_demo`), so the API acts as the key's firm.
    */
   kind: "user" | "api_key";
   /** The JWT's `sid` claim, or for an API key the key itself: the value the CSRF token is bound to. */

@@ -30,7 +30,7 @@ export const actions: Actions = {
       return fail(problem.status >= 500 ? 502 : problem.status, { field: problem.field === "email" ? "email" : undefined, message, values: { email } });
     }
 
-    // The API answers the same for unknown addresses, so this page must not suggest otherwise.
+    // The API returns the same response for unknown addresses, so this page must not suggest otherwise.
     return {
       sent: true,
       email,

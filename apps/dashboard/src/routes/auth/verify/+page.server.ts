@@ -4,7 +4,7 @@ import { safeNextPath } from "$lib/server/next-path";
 import { writeSessionCookie } from "$lib/server/session";
 import type { Actions, PageServerLoad } from "./$types";
 
-/** `POST /v1/auth/sessions` answer. */
+/** Response body of `POST /v1/auth/sessions`. */
 interface CreatedSession {
   session: { token: string; expiresAt: string };
   user: { id: string; email: string; name: string };
@@ -32,7 +32,7 @@ export const actions: Actions = {
       if (problem.code === "invalid_sign_in_link") {
         return fail(400, { message: "This sign-in link has expired or has been used already. Ask for a new one." });
       }
-      return fail(502, { message: "Signing in failed because the Plumbline API did not answer. Try the link again in a minute." });
+      return fail(502, { message: "Signing in failed because the Plumbline API did not respond. Try the link again in a minute." });
     }
 
     const created = (await response.json()) as CreatedSession;

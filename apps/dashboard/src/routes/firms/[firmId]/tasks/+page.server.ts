@@ -7,7 +7,7 @@ import type { Actions, PageServerLoad } from "./$types";
 export const load: PageServerLoad = async (event) => {
   const { me, timeZone } = await event.parent();
   const userId = me.user?.id ?? null;
-  // "Mine" needs a person; an API key session sees everyone's tasks.
+  // "Mine" needs a person, so a session holding an API key lists everyone's tasks.
   const scope = userId && event.url.searchParams.get("scope") !== "everyone" ? "mine" : "everyone";
   const query = scope === "mine" && userId ? `&assigneeUserId=${encodeURIComponent(userId)}` : "";
   const tasks = await readJson<Page<Task>>(event, `/v1/tasks?status=open&limit=100${query}`);

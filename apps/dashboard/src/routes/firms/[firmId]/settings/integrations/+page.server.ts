@@ -4,7 +4,7 @@ import { readJson, sendChange } from "$lib/server/api-errors";
 import { field } from "$lib/server/form-data";
 import type { Actions, PageServerLoad } from "./$types";
 
-/** What the "add" form offers, as `kind:provider`. */
+/** Providers the "add" form offers, each as `kind:provider`. */
 const PROVIDERS = [
   { value: "mail:postmark", label: "Email: Postmark" },
   { value: "mail:resend", label: "Email: Resend" },

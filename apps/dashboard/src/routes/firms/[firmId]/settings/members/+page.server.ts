@@ -1,6 +1,6 @@
 import { fail } from "@sveltejs/kit";
 import type { Member, Page } from "$lib/api-types";
-import { isRole } from "$lib/roles";
+import { hasRole, isRole } from "$lib/roles";
 import { readJson, readOptionalJson, sendChange } from "$lib/server/api-errors";
 import { field } from "$lib/server/form-data";
 import type { Actions, PageServerLoad } from "./$types";
@@ -9,16 +9,23 @@ interface Invitation {
   id: string;
   email: string;
   role: string;
+  status: "pending" | "accepted" | "revoked" | "expired";
   createdAt: string;
-  expiresAt?: string | null;
+  expiresAt: string;
 }
 
 export const load: PageServerLoad = async (event) => {
+  const { role } = await event.parent();
+  // The API lists invitations to admins only, because they show people's addresses.
   const [members, invitations] = await Promise.all([
     readJson<Page<Member>>(event, "/v1/members"),
-    readOptionalJson<Page<Invitation>>(event, "/v1/invitations"),
+    hasRole(role, "admin") ? readOptionalJson<Page<Invitation>>(event, "/v1/invitations") : Promise.resolve(null),
   ]);
-  return { members: members.data, invitations: invitations?.data ?? null };
+  return {
+    members: members.data,
+    invitations: invitations ? invitations.data.filter((invitation) => invitation.status === "pending") : null,
+    canSeeInvitations: hasRole(role, "admin"),
+  };
 };
 
 export const actions: Actions = {
