@@ -1,12 +1,13 @@
 // Saves PNG screenshots of the dashboard's main pages into docs/screenshots/, for the README. Starts its own local
-// stack on free ports with a fresh local D1, sends a few demo enquiries, and signs in with the demo API key.
+// stack on free ports with a fresh local D1, sends a few demo enquiries, and signs in as the demo partner through
+// a sign-in link from the local outbox.
 // Run with `node_modules/.bin/node scripts/screenshots.mjs` (Node 22, for wrangler). Needs Chromium at
 // /usr/bin/chromium or CHROMIUM_PATH.
 import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { chromium } from "playwright-core";
-import { freePort, sendEnquiry, signedInContext } from "../test/browser/support.mjs";
+import { freePort, sendEnquiry } from "../test/browser/support.mjs";
 import { ROOT, startLocalStack } from "./local-stack.mjs";
 
 const OUTPUT = join(ROOT, "docs", "screenshots");
@@ -31,6 +32,20 @@ const ENQUIRIES = [
   },
 ];
 
+const PARTNER_EMAIL = "partner@hartley-moss.example";
+
+/** Asks the API for a sign-in link and reads it from the local outbox, which gets it just after the response. */
+async function fetchSignInLink(apiUrl) {
+  await fetch(`${apiUrl}/v1/auth/sign-in-links`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ email: PARTNER_EMAIL }) });
+  for (let attempt = 0; attempt < 20; attempt += 1) {
+    const outbox = await (await fetch(`${apiUrl}/dev/outbox`)).text();
+    const link = /https?:\/\/[^\s"<]+\/auth\/verify\?token=[^\s"<]+/.exec(outbox)?.[0];
+    if (link) return link.replace(/&amp;/g, "&");
+    await new Promise((resolve) => setTimeout(resolve, 500));
+  }
+  throw new Error(`No sign-in link for ${PARTNER_EMAIL} reached ${apiUrl}/dev/outbox within ten seconds.`);
+}
+
 const persistTo = mkdtempSync(join(tmpdir(), "plumbline-screenshots-"));
 const stack = await startLocalStack({ apiPort: await freePort(), dashboardPort: await freePort(), demoPort: await freePort(), persistTo, quiet: true });
 const browser = await chromium.launch({
@@ -41,7 +56,7 @@ const browser = await chromium.launch({
 try {
   const environment = { apiUrl: stack.apiUrl, dashboardUrl: stack.dashboardUrl, browser };
   for (const enquiry of ENQUIRIES) await sendEnquiry(environment, "demo", enquiry.fields, enquiry.attribution);
-  // Runs the sweep and the queue once, so acknowledgements are on the timelines.
+  // Gives the queue consumer time to send the acknowledgements, so they are on the timelines.
   await new Promise((resolve) => setTimeout(resolve, 2_000));
 
   const response = await fetch(`${stack.apiUrl}/v1/opportunities?limit=1`, { headers: { authorization: "Bearer pl_test_demo" } });
@@ -50,14 +65,18 @@ try {
   const pages = [
     { name: "pipeline", path: "/firms/firm_demo/pipeline" },
     { name: "opportunity", path: `/firms/firm_demo/opportunities/${newest.id}` },
-    { name: "tasks", path: "/firms/firm_demo/tasks" },
+    { name: "tasks", path: "/firms/firm_demo/tasks?scope=everyone" },
     { name: "settings", path: "/firms/firm_demo/settings/follow-up" },
   ];
 
   mkdirSync(OUTPUT, { recursive: true });
   for (const viewport of VIEWPORTS) {
-    const context = await signedInContext(environment, { viewport: { width: viewport.width, height: viewport.height } });
+    const context = await browser.newContext({ viewport: { width: viewport.width, height: viewport.height } });
     const page = await context.newPage();
+    // Each link works once, so every viewport signs in with a new one.
+    await page.goto(await fetchSignInLink(stack.apiUrl));
+    await page.getByRole("button", { name: "Sign in to Plumbline" }).click();
+    await page.waitForURL(/\/firms\//);
     for (const target of pages) {
       await page.goto(`${stack.dashboardUrl}${target.path}`);
       await page.waitForLoadState("networkidle");
