@@ -1,7 +1,7 @@
 // `npm start`: the API at http://localhost:8787 with a migrated, seeded local D1, and the demo firm's website.
 import { startLocalStack } from "./local-stack.mjs";
 
-const stack = await startLocalStack({ apiPort: 8787, demoPort: 4321 });
+const stack = await startLocalStack({ apiPort: 8787, demoPort: 4321, demoHistory: true });
 
 console.log(`
 Plumbline is running locally.

@@ -32,10 +32,14 @@ export async function freePort() {
   });
 }
 
-/** Starts the local stack on free ports with its own D1 state, and Chromium. */
+/**
+ * Starts the local stack on free ports with its own D1 state, and Chromium. The demo firm starts empty unless
+ * PLUMBLINE_DEMO_HISTORY=1 loads the simulated history that `npm start` loads.
+ */
 export async function startBrowserEnvironment() {
   const persistTo = mkdtempSync(join(tmpdir(), "plumbline-browser-"));
-  const stack = await startLocalStack({ apiPort: await freePort(), demoPort: await freePort(), persistTo, quiet: true });
+  const demoHistory = process.env.PLUMBLINE_DEMO_HISTORY === "1";
+  const stack = await startLocalStack({ apiPort: await freePort(), demoPort: await freePort(), persistTo, quiet: true, demoHistory });
   const browser = await chromium.launch({
     executablePath: findChromium(),
     args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update"],

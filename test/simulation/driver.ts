@@ -75,6 +75,7 @@ export interface SimulatedIntegrations {
 
 /** The firm member who writes to prospects by email. */
 export interface SimulatedPartner {
+  userId: string;
   name: string;
   email: string;
 }
@@ -127,7 +128,7 @@ export class SimulatedFirm {
     readonly firm: SeededFirm,
     private readonly integrations: SimulatedIntegrations,
     private readonly queueMode: QueueMode,
-    private readonly partner: SimulatedPartner | null = null,
+    readonly partner: SimulatedPartner | null = null,
   ) {
     this.env = queueMode === "direct" ? { FOLLOW_UP_QUEUE: this.recorder } : {};
   }

@@ -314,13 +314,16 @@ export const PLOTS: Plot[] = [
 
 export type ServiceChoice = { formValue: string | null; serviceLine: string };
 
-/** Form answers for the service question and the service line the form maps each to (others are "general"). */
+/** Form answers for the service question and the service line the form maps each to (others are "General"). */
 export const SERVICES: ServiceChoice[] = [
-  { formValue: "family", serviceLine: "family-law" },
-  { formValue: "conveyancing", serviceLine: "property" },
-  { formValue: "wills", serviceLine: "general" },
-  { formValue: null, serviceLine: "general" },
+  { formValue: "family", serviceLine: "Family" },
+  { formValue: "conveyancing", serviceLine: "Property" },
+  { formValue: "wills-probate", serviceLine: "Private client" },
+  { formValue: null, serviceLine: "General" },
 ];
+
+/** The simulated firm's service question, answer to service line, the same as the demo firm's form. */
+export const SIMULATED_SERVICE_LINES: Record<string, string> = { family: "Family", conveyancing: "Property", employment: "Employment", "wills-probate": "Private client" };
 
 export interface SourceChoice {
   label: string;
@@ -366,42 +369,49 @@ export interface Prospect {
 export function castProspects(seed: number): Prospect[] {
   const random = new SeededRandom(seed);
   const roles = random.shuffle(PLOTS.flatMap((plot) => plot.casting.flatMap((casting) => Array.from({ length: casting.cast }, () => ({ plot, casting })))));
-  const prospects: Prospect[] = [];
-
-  for (const [index, { plot, casting }] of roles.entries()) {
-    const key = `p${String(index + 1).padStart(2, "0")}`;
-    const first = random.pick(FIRST_NAMES);
-    const last = random.pick(LAST_NAMES);
+  return roles.map(({ plot, casting }, index) => {
     const startDay = random.integer(casting.startBetween[0], casting.startBetween[1]);
-    prospects.push({
-      key,
-      name: `${first} ${last}`,
-      email: `${asciiLocalPart(first)}.${asciiLocalPart(last)}.${key}@prospect.example`,
-      service: random.pick(SERVICES),
-      source: random.pick(SOURCES),
-      story: `${plot.story}; ${casting.outlook}`,
-      startDay,
-      steps: plot.steps.map((planned) => {
-        const day = startDay + planned.on.day;
-        return { day, time: planned.on.time, at: londonTime(day, planned.on.time), action: planned.action };
-      }),
-    });
-  }
-  return prospects;
+    return placeProspect(random, `p${String(index + 1).padStart(2, "0")}`, plot, casting.outlook, startDay);
+  });
+}
+
+/**
+ * Gives a prospect a name, service and source, and puts their plot on the calendar from `startDay`. Steps after
+ * `lastDay` are left out, so a plot cut short by the end of the simulation plays its beginning.
+ */
+export function placeProspect(random: SeededRandom, key: string, plot: Plot, outlook: string, startDay: number, lastDay = LAST_DAY): Prospect {
+  const first = random.pick(FIRST_NAMES);
+  const last = random.pick(LAST_NAMES);
+  const steps = plot.steps
+    .map((planned) => {
+      const day = startDay + planned.on.day;
+      return { day, time: planned.on.time, at: londonTime(day, planned.on.time), action: planned.action };
+    })
+    .filter((step) => step.day <= lastDay);
+  return {
+    key,
+    name: `${first} ${last}`,
+    email: `${asciiLocalPart(first)}.${asciiLocalPart(last)}.${key}@prospect.example`,
+    service: random.pick(SERVICES),
+    source: random.pick(SOURCES),
+    story: `${plot.story}; ${outlook}`,
+    startDay,
+    steps,
+  };
 }
 
 /**
  * Lists what is wrong with the cast's calendar: a step outside the day between the two cron runs, after the
  * last day, or at the same moment as another step of the same prospect (whose order would then be unclear).
  */
-export function scriptErrors(prospects: Prospect[]): string[] {
+export function scriptErrors(prospects: Prospect[], lastDay = LAST_DAY): string[] {
   const errors: string[] = [];
   for (const prospect of prospects) {
     const seen = new Set<string>();
     for (const step of prospect.steps) {
       const where = `${prospect.key} ${step.action.kind} on day ${step.day} at ${step.time}`;
       if (step.time <= "09:00" || step.time >= "17:00") errors.push(`${where}: steps must fall between the 09:00 and 17:00 cron runs`);
-      if (step.day > LAST_DAY) errors.push(`${where}: after the last simulated day (${LAST_DAY})`);
+      if (step.day > lastDay) errors.push(`${where}: after the last simulated day (${lastDay})`);
       if (seen.has(`${step.day} ${step.time}`)) errors.push(`${where}: two steps of one prospect at the same moment`);
       seen.add(`${step.day} ${step.time}`);
     }
