@@ -89,12 +89,15 @@ export function demoHistorySql(now = Date.now()) {
  */
 export function prepareLocalDatabase(persistTo, extraSql, { demoHistory = false } = {}) {
   runWrangler(["d1", "migrations", "apply", "plumbline", "--local"], persistTo);
-  runWrangler(["d1", "execute", "plumbline", "--local", "--file", join(ROOT, "scripts", "seed", "demo.sql")], persistTo);
-  if (demoHistory) {
+  const seed = join(ROOT, "scripts", "seed", "demo.sql");
+  if (!demoHistory) {
+    runWrangler(["d1", "execute", "plumbline", "--local", "--file", seed], persistTo);
+  } else {
+    // One file for the seed and the history, because each wrangler run costs seconds before any SQL runs.
     const directory = mkdtempSync(join(tmpdir(), "plumbline-demo-"));
     try {
-      const file = join(directory, "demo-history.sql");
-      writeFileSync(file, demoHistorySql());
+      const file = join(directory, "demo-with-history.sql");
+      writeFileSync(file, `${readFileSync(seed, "utf8")}\n${demoHistorySql()}`);
       runWrangler(["d1", "execute", "plumbline", "--local", "--file", file], persistTo);
     } finally {
       rmSync(directory, { recursive: true, force: true });
