@@ -69,7 +69,8 @@ const DAY_MS = 86_400_000;
 
 /**
  * Returns the demo history (written by `npm run demo:generate`) as SQL, moved by whole days so that it ends
- * within the 24 hours before `now`. Whole days keep every event's time of day.
+ * within the 24 hours before `now`. Whole days keep every event's UTC time of day, though a London time moves by an
+ * hour where the shift crosses a change of the clocks.
  */
 export function demoHistorySql(now = Date.now()) {
   const text = readFileSync(DEMO_HISTORY_PATH, "utf8");
