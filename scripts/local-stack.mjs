@@ -3,7 +3,8 @@
 // tests and the benchmarks.
 import { spawn, spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { startDemoSite } from "../apps/embed/demo/serve.mjs";
@@ -75,13 +76,46 @@ function runWrangler(args, persistTo) {
   }
 }
 
+export const DEMO_HISTORY_PATH = join(ROOT, "scripts", "seed", "demo-history.sql");
+const DAY_MS = 86_400_000;
+
 /**
- * Applies the migrations to the local D1 in `persistTo` and upserts the demo firm. `extraSql` runs after the seed,
- * for callers such as the benchmarks that need other settings.
+ * Returns the demo history (written by `npm run demo:generate`) as SQL, moved by whole days so that it ends
+ * within the 24 hours before `now`. Whole days keep every event's UTC time of day, though a London time moves by an
+ * hour where the shift crosses a change of the clocks.
  */
-export function prepareLocalDatabase(persistTo, extraSql) {
+export function demoHistorySql(now = Date.now()) {
+  const text = readFileSync(DEMO_HISTORY_PATH, "utf8");
+  const endLine = /^-- end: (\d+)$/m.exec(text);
+  if (!endLine) throw new Error(`${DEMO_HISTORY_PATH} has no "-- end:" line. Run \`npm run demo:generate\` to write it again.`);
+  const end = Number(endLine[1]);
+  const newEnd = end + Math.floor((now - end) / DAY_MS) * DAY_MS;
+  return text
+    .replace(/\{\{t:(-?\d+)\}\}/g, (_, offset) => String(newEnd + Number(offset)))
+    .replace(/\{\{iso:(-?\d+)\}\}/g, (_, offset) => new Date(newEnd + Number(offset)).toISOString());
+}
+
+/**
+ * Applies the migrations to the local D1 in `persistTo` and upserts the demo firm. With `demoHistory`, it also
+ * loads the demo firm's simulated history, once: a later load adds nothing, and keeps the dates of the first.
+ * `extraSql` runs last, for callers such as the benchmarks that need other settings.
+ */
+export function prepareLocalDatabase(persistTo, extraSql, { demoHistory = false } = {}) {
   runWrangler(["d1", "migrations", "apply", "plumbline", "--local"], persistTo);
-  runWrangler(["d1", "execute", "plumbline", "--local", "--file", join(ROOT, "scripts", "seed", "demo.sql")], persistTo);
+  const seed = join(ROOT, "scripts", "seed", "demo.sql");
+  if (!demoHistory) {
+    runWrangler(["d1", "execute", "plumbline", "--local", "--file", seed], persistTo);
+  } else {
+    // One file for the seed and the history, because each wrangler run costs seconds before any SQL runs.
+    const directory = mkdtempSync(join(tmpdir(), "plumbline-demo-"));
+    try {
+      const file = join(directory, "demo-with-history.sql");
+      writeFileSync(file, `${readFileSync(seed, "utf8")}\n${demoHistorySql()}`);
+      runWrangler(["d1", "execute", "plumbline", "--local", "--file", file], persistTo);
+    } finally {
+      rmSync(directory, { recursive: true, force: true });
+    }
+  }
   if (extraSql) runWrangler(["d1", "execute", "plumbline", "--local", "--command", extraSql], persistTo);
 }
 
@@ -150,6 +184,8 @@ function requireNode22() {
 
 /**
  * Starts the API, the dashboard and the demo site. Returns their URLs and a `stop()` that ends all three.
+ * `demoHistory` loads the demo firm's simulated months (for `npm start`); the benchmarks and browser tests start
+ * from an empty firm.
  * `quiet` sends wrangler's output to a buffer that is printed only if start-up fails. `vars` overrides or adds
  * API Worker variables for this run only (`wrangler dev --var KEY:VALUE`), such as provider URLs pointing at
  * fakes. `dashboardPort: null` skips the dashboard (its build takes a while), for callers that need only the API.
@@ -162,11 +198,12 @@ export async function startLocalStack({
   persistTo = ".wrangler/state",
   quiet = false,
   extraSql = undefined,
+  demoHistory = false,
   vars = {},
 } = {}) {
   requireNode22();
   ensureDevVars();
-  prepareLocalDatabase(persistTo, extraSql);
+  prepareLocalDatabase(persistTo, extraSql, { demoHistory });
   if (dashboardPort !== null) buildDashboard({ quiet });
 
   const ip = host === "localhost" ? "127.0.0.1" : host;

@@ -2,7 +2,7 @@
 // http://localhost:5173 and the demo firm's website.
 import { startLocalStack } from "./local-stack.mjs";
 
-const stack = await startLocalStack({ apiPort: 8787, dashboardPort: 5173, demoPort: 4321 });
+const stack = await startLocalStack({ apiPort: 8787, dashboardPort: 5173, demoPort: 4321, demoHistory: true });
 
 console.log(`
 Plumbline is running locally.

@@ -34,7 +34,8 @@ export async function freePort() {
 
 /**
  * Starts the local stack on free ports with its own D1 state, and Chromium. `extraSql` runs after the demo seed,
- * for tests that need more data, such as a second firm.
+ * for tests that need more data, such as a second firm. The demo firm starts empty unless PLUMBLINE_DEMO_HISTORY=1
+ * loads the simulated history that `npm start` loads.
  */
 export async function startBrowserEnvironment({ extraSql } = {}) {
   const persistTo = mkdtempSync(join(tmpdir(), "plumbline-browser-"));
@@ -45,6 +46,7 @@ export async function startBrowserEnvironment({ extraSql } = {}) {
     persistTo,
     quiet: true,
     extraSql,
+    demoHistory: process.env.PLUMBLINE_DEMO_HISTORY === "1",
   });
   const browser = await chromium.launch({
     executablePath: findChromium(),

@@ -6,8 +6,22 @@
 
 export const FIRM_TIME_ZONE = "Europe/London";
 
+export interface CalendarDay {
+  year: number;
+  /** 1 for January. */
+  month: number;
+  day: number;
+}
+
 /** Day 0 of the simulation, a Monday. */
-export const FIRST_DAY = { year: 2026, month: 1, day: 5 };
+export const FIRST_DAY: CalendarDay = { year: 2026, month: 1, day: 5 };
+
+let dayZero: CalendarDay = FIRST_DAY;
+
+/** Moves day 0 of the simulation. Only the demo history run does this, so that its months end near the day it runs. */
+export function startCalendarOn(day: CalendarDay) {
+  dayZero = day;
+}
 
 export const DAY_MS = 86_400_000;
 
@@ -31,7 +45,7 @@ const wallClock = new Intl.DateTimeFormat("en-GB", {
 /** Returns the instant that London's clocks show as `time` on simulation day `day`. */
 export function londonTime(day: number, time: TimeOfDay): Date {
   const [hours, minutes] = time.split(":").map(Number) as [number, number];
-  const asIfUtc = Date.UTC(FIRST_DAY.year, FIRST_DAY.month - 1, FIRST_DAY.day + day, hours, minutes);
+  const asIfUtc = Date.UTC(dayZero.year, dayZero.month - 1, dayZero.day + day, hours, minutes);
 
   // London is UTC or UTC+1, and reading the wall clock at the UTC guess gives the offset to take away. That is
   // exact except inside the hour the clocks change (01:00 to 02:00), which the simulation never uses.

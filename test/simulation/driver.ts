@@ -1,6 +1,6 @@
-import { outboundMessages, webhookEvents } from "@plumbline/db";
+import { opportunities, outboundMessages, webhookEvents } from "@plumbline/db";
 import { createExecutionContext, createMessageBatch, createScheduledController, getQueueResult, waitOnExecutionContext } from "cloudflare:test";
-import { eq } from "drizzle-orm";
+import { and, eq } from "drizzle-orm";
 import { vi } from "vitest";
 import type { FollowUpMessage } from "../../apps/api/src/env";
 import worker from "../../apps/api/src/index";
@@ -19,7 +19,8 @@ import {
   type CalendlyInvitee,
 } from "./booking-webhooks";
 import { formatLondon } from "./clock";
-import { momentOf, REPLY_CAPTURE_WIRED, type BookingProvider, type Prospect, type ScheduledStep } from "./scenario";
+import { INBOUND_TOKEN, postmarkInbound, rfc2822 } from "./inbound-mail";
+import { momentOf, type BookingProvider, type Prospect, type ScheduledStep } from "./scenario";
 
 /** Polls of the real queue's progress before giving up; at 50 ms each, ten seconds of real time. */
 const QUEUE_POLLS = 200;
@@ -64,8 +65,32 @@ export interface PageOf<T> {
   nextCursor: string | null;
 }
 
+/** The firm's integrations the simulation sends webhooks to. */
+export interface SimulatedIntegrations {
+  calendly: string;
+  calcom: string;
+  /** The Postmark inbound mail integration, needed only by scripts with email steps. */
+  inbound?: string;
+}
+
+/** The firm member who writes to prospects by email. */
+export interface SimulatedPartner {
+  userId: string;
+  name: string;
+  email: string;
+}
+
+/** One prospect's email thread: the reply address and the Message-IDs sent so far. */
+interface Thread {
+  replyTo: string;
+  subject: string;
+  messageIds: string[];
+}
+
 export interface ApiOpportunity {
   id: string;
+  createdAt: string;
+  firstResponseAt: string | null;
   contactId: string;
   stage: string;
   origin: string;
@@ -89,11 +114,11 @@ export interface ApiTimelineEntry {
 export class SimulatedFirm {
   /** Requests or cron runs that did not succeed, for the final listing. */
   readonly problems: string[] = [];
-  /** First-human-reply steps skipped because reply capture is not wired yet. */
-  skippedReplies = 0;
 
   private readonly opportunityIds = new Map<string, string>();
   private readonly meetings = new Map<string, MeetingHandle>();
+  private readonly threads = new Map<string, Thread>();
+  private emailsSent = 0;
   private readonly recorder = new RecordingQueue();
   /** Binding overrides for every call into the Worker. */
   private readonly env: Record<string, unknown>;
@@ -101,8 +126,9 @@ export class SimulatedFirm {
 
   constructor(
     readonly firm: SeededFirm,
-    private readonly integrations: Record<BookingProvider, string>,
+    private readonly integrations: SimulatedIntegrations,
     private readonly queueMode: QueueMode,
+    readonly partner: SimulatedPartner | null = null,
   ) {
     this.env = queueMode === "direct" ? { FOLLOW_UP_QUEUE: this.recorder } : {};
   }
@@ -201,15 +227,73 @@ export class SimulatedFirm {
         return false;
       }
 
-      case "firstHumanReply":
-        if (!REPLY_CAPTURE_WIRED) {
-          this.skippedReplies += 1;
-          return false;
-        }
-        // TODO: once inbound email reaches the API, send the partner's reply here as the mail provider's inbound
-        // webhook, addressed to the opportunity's reply+<token> address, and return true: capture runs on the queue.
-        throw new Error(`${label}: reply capture is marked wired, but the simulation cannot send replies yet`);
+      case "email":
+        await this.sendEmail(label, prospect, action.from, action.outOfOffice ?? false, step.at);
+        return true;
     }
+  }
+
+  /**
+   * Delivers one email of the prospect's thread through the Postmark inbound webhook, as the mail provider
+   * would: a partner's email is copied to the opportunity's reply address (the way a firm's mailbox rule or
+   * BCC brings it in), and a prospect's email goes to the acknowledgement's Reply-To. Both name the thread's
+   * latest Message-ID in In-Reply-To.
+   */
+  private async sendEmail(label: string, prospect: Prospect, from: "partner" | "prospect", outOfOffice: boolean, at: Date) {
+    if (!this.integrations.inbound || !this.partner) throw new Error(`${label}: the simulation has no inbound mail integration or partner`);
+    const thread = await this.threadOf(prospect);
+    const messageId = `<sim-${prospect.key}-${++this.emailsSent}@${from === "partner" ? "firm" : "prospect"}.example>`;
+    const sender = from === "partner" ? { name: this.partner.name, email: this.partner.email } : { name: prospect.name, email: prospect.email };
+    const to = from === "partner" ? [{ name: prospect.name, email: prospect.email }] : [{ name: "", email: thread.replyTo }];
+    const cc = from === "partner" ? [{ name: "", email: thread.replyTo }] : [];
+    const subject = outOfOffice ? `Out of office: Re: ${thread.subject}` : `Re: ${thread.subject}`;
+    const text = outOfOffice
+      ? "I am out of the office and will reply when I return."
+      : from === "partner"
+        ? `Dear ${prospect.name}, thank you for getting in touch. I would be glad to help.`
+        : "Thank you. Could we speak later this week?";
+
+    const body = postmarkInbound({
+      from: sender,
+      to,
+      cc,
+      subject,
+      text,
+      date: rfc2822(at),
+      headers: [
+        ["Message-ID", messageId],
+        ["In-Reply-To", thread.messageIds.at(-1)!],
+        ["References", thread.messageIds.join(" ")],
+        ...(outOfOffice ? ([["Auto-Submitted", "auto-replied"]] as Array<[string, string]>) : []),
+      ],
+    });
+    const response = await callApi(
+      `/v1/inbound/postmark/${this.integrations.inbound}?token=${INBOUND_TOKEN}`,
+      { method: "POST", headers: { "content-type": "application/json" }, body },
+      this.env,
+    );
+    this.check(label, response, 200);
+    // Nobody replies to an automatic reply, so it does not become the thread's latest message.
+    if (!outOfOffice) thread.messageIds.push(messageId);
+  }
+
+  /** Starts the prospect's thread from their acknowledgement: its Message-ID and the opportunity's reply address. */
+  private async threadOf(prospect: Prospect): Promise<Thread> {
+    const known = this.threads.get(prospect.key);
+    if (known) return known;
+    const id = await this.opportunityIdOf(prospect);
+    const db = testDatabase();
+    const opportunity = await db.select().from(opportunities).where(and(eq(opportunities.firmId, this.firm.firmId), eq(opportunities.id, id))).get();
+    const sent = await db.select().from(outboundMessages).where(and(eq(outboundMessages.firmId, this.firm.firmId), eq(outboundMessages.opportunityId, id)));
+    const acknowledgement = sent.find((row) => row.kind === "acknowledgement_email" && row.messageIdHeader);
+    if (!opportunity?.replyToken || !acknowledgement) throw new Error(`${prospect.key}: no acknowledgement to reply to`);
+    const thread: Thread = {
+      replyTo: `reply+${opportunity.replyToken}@${testEnv().INBOUND_EMAIL_DOMAIN as string}`,
+      subject: `Your enquiry ${opportunity.reference}`,
+      messageIds: [acknowledgement.messageIdHeader!],
+    };
+    this.threads.set(prospect.key, thread);
+    return thread;
   }
 
   /**

@@ -1,6 +1,6 @@
 import type { StageKey } from "@plumbline/core";
 import { DAY_MS } from "./clock";
-import { momentOf, REPLY_CAPTURE_WIRED, type Moment, type Prospect, type ScheduledStep } from "./scenario";
+import { momentOf, type Moment, type Prospect, type ScheduledStep } from "./scenario";
 
 /*
  * What each prospect's opportunity should look like at the end, worked out from the script alone with a small
@@ -22,6 +22,11 @@ import { momentOf, REPLY_CAPTURE_WIRED, type Moment, type Prospect, type Schedul
  *   latest enquiry, booking or reschedule, unless the deal is in new or acknowledged or has a meeting ahead.
  * - Reviving a lost deal reopens it in `in_conversation`, clears any stage set by hand and restarts the
  *   silence clock.
+ * - A partner's email to the prospect is the firm's response: the first one sets the first response time and
+ *   moves the deal to `in_conversation`. A prospect's email is their activity and restarts the silence clock.
+ *   An out-of-office reply from either side is logged only: no response, no stage, no silence clock.
+ * - A stall is flagged at the first cron run that finds the deal stalled, and each new stall is one
+ *   `opportunity.stalled` entry on the timeline. Activity that ends a stall clears the flag at the next run.
  */
 
 export const STAGE_ORDER: readonly StageKey[] = ["new", "acknowledged", "in_conversation", "meeting_booked", "meeting_held", "proposal_sent", "won", "lost"];
@@ -48,6 +53,10 @@ export interface ExpectedOutcome {
   moves: string[];
   /** Distinct bookings, where a reschedule keeps its booking. */
   meetings: number;
+  /** Times a cron run found the deal newly stalled. */
+  stallEpisodes: number;
+  /** The firm's first human reply, or null. */
+  firstResponseAt: Date | null;
   channel: string;
   serviceLine: string | null;
 }
@@ -65,6 +74,7 @@ class ModelDeal {
   overrideStage: StageKey | null = null;
   stageBeforeMeeting: StageKey | null = null;
   closeReason: string | null = null;
+  firstResponseAt: number | null = null;
   readonly moves: string[] = [];
   readonly meetings = new Map<string, ModelMeeting>();
 
@@ -137,7 +147,7 @@ function rank(stage: StageKey): number {
  * production code should have stored by the last cron run.
  */
 export function expectOutcome(prospect: Prospect, cronRuns: Date[], end: Date): ExpectedOutcome {
-  const steps = prospect.steps.filter((step) => step.action.kind !== "firstHumanReply" || REPLY_CAPTURE_WIRED);
+  const steps = prospect.steps;
   const timeline: Array<{ at: number; step?: ScheduledStep }> = [
     ...steps.map((step) => ({ at: step.at.getTime(), step })),
     ...cronRuns.filter((run) => run <= end).map((run) => ({ at: run.getTime() })),
@@ -145,10 +155,15 @@ export function expectOutcome(prospect: Prospect, cronRuns: Date[], end: Date): 
 
   let deal: ModelDeal | undefined;
   let origin: "web_form" | "booking" = "web_form";
+  let stalled = false;
+  let stallEpisodes = 0;
 
   for (const { at, step } of timeline) {
     if (!step) {
       if (deal?.shouldCloseForSilence(at)) deal.moveTo("lost", at, "no response");
+      const stalledNow = deal?.isStalled(at) ?? false;
+      if (stalledNow && !stalled) stallEpisodes += 1;
+      stalled = stalledNow;
       continue;
     }
     if (!deal) {
@@ -168,6 +183,8 @@ export function expectOutcome(prospect: Prospect, cronRuns: Date[], end: Date): 
     closeReason: deal.closeReason,
     moves: deal.moves,
     meetings: deal.meetings.size,
+    stallEpisodes,
+    firstResponseAt: deal.firstResponseAt === null ? null : new Date(deal.firstResponseAt),
     channel: origin === "web_form" ? prospect.source.channel : "booking",
     serviceLine: origin === "web_form" ? prospect.service.serviceLine : null,
   };
@@ -227,8 +244,14 @@ function applyStep(deal: ModelDeal, step: ScheduledStep, prospect: Prospect, at:
       deal.touch(at, true);
       return;
 
-    case "firstHumanReply":
+    case "email":
+      if (action.outOfOffice) return;
+      if (action.from === "prospect") {
+        deal.touch(at, true);
+        return;
+      }
       deal.touch(at, false);
+      deal.firstResponseAt ??= at;
       deal.advance("in_conversation", at);
       return;
   }

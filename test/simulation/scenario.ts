@@ -4,7 +4,7 @@ import { SeededRandom } from "./random";
 
 /*
  * The simulated firm's four months, written as plots: what a kind of prospect does, day by day from their first
- * contact. A seeded generator casts about forty prospects into the plots, with names, service lines, marketing
+ * contact. A seeded generator casts about fifty prospects into the plots, with names, service lines, marketing
  * channels and start days, so the run is the same every time. Days in a plot count from the prospect's first
  * day; times are London wall-clock times, always strictly between the 09:00 and 17:00 cron runs.
  */
@@ -37,10 +37,11 @@ export type Action =
   /** A person reopens a deal closed as lost, through `POST /v1/opportunities/{id}/revive`. */
   | { kind: "revive" }
   /**
-   * The firm's first human reply to the prospect by email. Capturing replies is not wired yet, so the driver
-   * and the expected outcome both skip this step while REPLY_CAPTURE_WIRED is false.
+   * An email in the prospect's thread, delivered through the firm's inbound mail webhook (Postmark). `partner`
+   * is a partner of the firm writing to the prospect; `prospect` is the prospect replying to the latest email
+   * they received. `outOfOffice` makes it an automatic reply, which must not count as a response.
    */
-  | { kind: "firstHumanReply" };
+  | { kind: "email"; from: "partner" | "prospect"; outOfOffice?: boolean };
 
 export interface PlotStep {
   on: Moment;
@@ -63,9 +64,6 @@ export interface Plot {
   casting: Casting[];
 }
 
-/** The first human reply is captured from email replies, which the API does not receive yet. */
-export const REPLY_CAPTURE_WIRED = false;
-
 const on = (day: number, time: TimeOfDay): Moment => ({ day, time });
 const step = (day: number, time: TimeOfDay, action: Action): PlotStep => ({ on: on(day, time), action });
 
@@ -86,7 +84,9 @@ const evidence = (type: "proposal_sent" | "won" | "lost", valueMinor?: number): 
 });
 const override = (stage: StageKey, reason: string): Action => ({ kind: "override", stage, reason });
 const revive = (): Action => ({ kind: "revive" });
-const firstHumanReply = (): Action => ({ kind: "firstHumanReply" });
+const partnerEmail = (): Action => ({ kind: "email", from: "partner" });
+const prospectEmail = (): Action => ({ kind: "email", from: "prospect" });
+const outOfOffice = (from: "partner" | "prospect"): Action => ({ kind: "email", from, outOfOffice: true });
 
 export const PLOTS: Plot[] = [
   {
@@ -99,9 +99,46 @@ export const PLOTS: Plot[] = [
   },
   {
     story: "enquires and gets a reply from a partner by email, then silence",
-    // The reply is where email capture plugs in; until then this plot plays as a quiet enquiry.
-    steps: [step(0, "10:00", enquire()), step(0, "15:30", firstHumanReply())],
-    casting: [{ outlook: "any time", startBetween: [0, LAST_DAY - 5], cast: 3 }],
+    steps: [step(0, "10:00", enquire()), step(0, "15:30", partnerEmail())],
+    casting: [
+      { outlook: "past the silence limit", startBetween: [0, 60], cast: 2 },
+      { outlook: "weeks later", startBetween: [LAST_DAY - 40, LAST_DAY - 12], cast: 1 },
+      { outlook: "days later", startBetween: [LAST_DAY - 8, LAST_DAY - 2], cast: 1 },
+    ],
+  },
+  {
+    story: "answers the acknowledgement by email, and a partner replies the next morning",
+    steps: [step(0, "10:00", enquire()), step(0, "13:20", prospectEmail()), step(1, "09:40", partnerEmail()), step(1, "16:10", prospectEmail())],
+    casting: [
+      { outlook: "past the silence limit", startBetween: [0, 60], cast: 1 },
+      { outlook: "days later", startBetween: [LAST_DAY - 8, LAST_DAY - 3], cast: 1 },
+    ],
+  },
+  {
+    story: "answers the acknowledgement by email and hears nothing from the firm",
+    steps: [step(0, "10:00", enquire()), step(1, "11:15", prospectEmail())],
+    casting: [{ outlook: "any time", startBetween: [0, LAST_DAY - 5], cast: 1 }],
+  },
+  {
+    story: "gets only the partner's out-of-office reply",
+    steps: [step(0, "10:00", enquire()), step(0, "10:05", outOfOffice("partner"))],
+    casting: [{ outlook: "any time", startBetween: [0, LAST_DAY - 5], cast: 1 }],
+  },
+  {
+    story: "gets the partner's out-of-office reply, sits stalled, then the partner answers",
+    steps: [step(0, "10:00", enquire()), step(0, "10:05", outOfOffice("partner")), step(6, "11:30", partnerEmail())],
+    casting: [{ outlook: "days after the answer", startBetween: [LAST_DAY - 12, LAST_DAY - 8], cast: 1 }],
+  },
+  {
+    story: "talks to a partner by email, goes quiet until stalled, then writes again",
+    steps: [step(0, "10:00", enquire()), step(0, "14:00", partnerEmail()), step(1, "10:30", prospectEmail()), step(16, "12:00", prospectEmail())],
+    casting: [{ outlook: "days after writing again", startBetween: [LAST_DAY - 24, LAST_DAY - 18], cast: 1 }],
+  },
+  {
+    story: "hears from a partner, and later only the prospect's out-of-office answers the partner's chaser",
+    steps: [step(0, "10:00", enquire()), step(0, "14:00", partnerEmail()), step(30, "10:00", partnerEmail()), step(30, "10:02", outOfOffice("prospect"))],
+    // The auto-reply does not restart the prospect's silence, so the deal is closed 45 days after the enquiry.
+    casting: [{ outlook: "past the silence limit", startBetween: [LAST_DAY - 70, LAST_DAY - 50], cast: 1 }],
   },
   {
     story: "books a Cal.com call, meets, gets a proposal and instructs the firm",
@@ -277,13 +314,16 @@ export const PLOTS: Plot[] = [
 
 export type ServiceChoice = { formValue: string | null; serviceLine: string };
 
-/** Form answers for the service question and the service line the form maps each to (others are "general"). */
+/** Form answers for the service question and the service line the form maps each to (others are "General"). */
 export const SERVICES: ServiceChoice[] = [
-  { formValue: "family", serviceLine: "family-law" },
-  { formValue: "conveyancing", serviceLine: "property" },
-  { formValue: "wills", serviceLine: "general" },
-  { formValue: null, serviceLine: "general" },
+  { formValue: "family", serviceLine: "Family" },
+  { formValue: "conveyancing", serviceLine: "Property" },
+  { formValue: "wills-probate", serviceLine: "Private client" },
+  { formValue: null, serviceLine: "General" },
 ];
+
+/** The simulated firm's service question, answer to service line, the same as the demo firm's form. */
+export const SIMULATED_SERVICE_LINES: Record<string, string> = { family: "Family", conveyancing: "Property", employment: "Employment", "wills-probate": "Private client" };
 
 export interface SourceChoice {
   label: string;
@@ -329,42 +369,49 @@ export interface Prospect {
 export function castProspects(seed: number): Prospect[] {
   const random = new SeededRandom(seed);
   const roles = random.shuffle(PLOTS.flatMap((plot) => plot.casting.flatMap((casting) => Array.from({ length: casting.cast }, () => ({ plot, casting })))));
-  const prospects: Prospect[] = [];
-
-  for (const [index, { plot, casting }] of roles.entries()) {
-    const key = `p${String(index + 1).padStart(2, "0")}`;
-    const first = random.pick(FIRST_NAMES);
-    const last = random.pick(LAST_NAMES);
+  return roles.map(({ plot, casting }, index) => {
     const startDay = random.integer(casting.startBetween[0], casting.startBetween[1]);
-    prospects.push({
-      key,
-      name: `${first} ${last}`,
-      email: `${asciiLocalPart(first)}.${asciiLocalPart(last)}.${key}@prospect.example`,
-      service: random.pick(SERVICES),
-      source: random.pick(SOURCES),
-      story: `${plot.story}; ${casting.outlook}`,
-      startDay,
-      steps: plot.steps.map((planned) => {
-        const day = startDay + planned.on.day;
-        return { day, time: planned.on.time, at: londonTime(day, planned.on.time), action: planned.action };
-      }),
-    });
-  }
-  return prospects;
+    return placeProspect(random, `p${String(index + 1).padStart(2, "0")}`, plot, casting.outlook, startDay);
+  });
+}
+
+/**
+ * Gives a prospect a name, service and source, and puts their plot on the calendar from `startDay`. Steps after
+ * `lastDay` are left out, so a plot cut short by the end of the simulation plays its beginning.
+ */
+export function placeProspect(random: SeededRandom, key: string, plot: Plot, outlook: string, startDay: number, lastDay = LAST_DAY): Prospect {
+  const first = random.pick(FIRST_NAMES);
+  const last = random.pick(LAST_NAMES);
+  const steps = plot.steps
+    .map((planned) => {
+      const day = startDay + planned.on.day;
+      return { day, time: planned.on.time, at: londonTime(day, planned.on.time), action: planned.action };
+    })
+    .filter((step) => step.day <= lastDay);
+  return {
+    key,
+    name: `${first} ${last}`,
+    email: `${asciiLocalPart(first)}.${asciiLocalPart(last)}.${key}@prospect.example`,
+    service: random.pick(SERVICES),
+    source: random.pick(SOURCES),
+    story: `${plot.story}; ${outlook}`,
+    startDay,
+    steps,
+  };
 }
 
 /**
  * Lists what is wrong with the cast's calendar: a step outside the day between the two cron runs, after the
  * last day, or at the same moment as another step of the same prospect (whose order would then be unclear).
  */
-export function scriptErrors(prospects: Prospect[]): string[] {
+export function scriptErrors(prospects: Prospect[], lastDay = LAST_DAY): string[] {
   const errors: string[] = [];
   for (const prospect of prospects) {
     const seen = new Set<string>();
     for (const step of prospect.steps) {
       const where = `${prospect.key} ${step.action.kind} on day ${step.day} at ${step.time}`;
       if (step.time <= "09:00" || step.time >= "17:00") errors.push(`${where}: steps must fall between the 09:00 and 17:00 cron runs`);
-      if (step.day > LAST_DAY) errors.push(`${where}: after the last simulated day (${LAST_DAY})`);
+      if (step.day > lastDay) errors.push(`${where}: after the last simulated day (${lastDay})`);
       if (seen.has(`${step.day} ${step.time}`)) errors.push(`${where}: two steps of one prospect at the same moment`);
       seen.add(`${step.day} ${step.time}`);
     }

@@ -58,7 +58,7 @@ export async function updateFirm(firmId: string, values: Partial<typeof firms.$i
 /** Adds a mail or chat integration whose secret selects the fake's behaviour (`ok`, `bad`, `down` …). */
 export async function seedIntegration(
   firmId: string,
-  kind: "mail" | "chat" | "booking" | "mail_events",
+  kind: "mail" | "chat" | "booking" | "mail_events" | "inbound_mail",
   provider: string,
   secret: string,
   settings: Record<string, string> = {},
