@@ -16,3 +16,5 @@ export * from "./queries/bookings";
 export * from "./queries/settings";
 export * from "./queries/emails";
 export * from "./queries/mail-events";
+export * from "./queries/touches";
+export * from "./queries/reports";

@@ -1,3 +1,5 @@
+import { zonedParts } from "../working-time/zoned";
+
 /** Calendar arithmetic on local dates written "YYYY-MM-DD", which reports group by (no time of day, no zone). */
 
 const DAY_MS = 86_400_000;
@@ -87,4 +89,10 @@ export function formatDateNumeric(date: string): string {
 /** Formats a "YYYY-MM" month, such as "January 2026". */
 export function formatMonthLabel(month: string): string {
   return MONTH_YEAR.format(new Date(dayNumberOf(`${month}-01`) * DAY_MS));
+}
+
+/** Returns the local date ("YYYY-MM-DD") of an instant in an IANA time zone. */
+export function localDateOf(at: Date, timeZone: string): string {
+  const parts = zonedParts(at, timeZone);
+  return `${String(parts.year).padStart(4, "0")}-${String(parts.month).padStart(2, "0")}-${String(parts.day).padStart(2, "0")}`;
 }

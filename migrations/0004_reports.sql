@@ -1,0 +1,23 @@
+CREATE TABLE `opportunity_touches` (
+	`id` text PRIMARY KEY NOT NULL,
+	`firm_id` text NOT NULL,
+	`opportunity_id` text NOT NULL,
+	`kind` text NOT NULL,
+	`channel` text NOT NULL,
+	`campaign` text,
+	`occurred_at` integer NOT NULL,
+	`created_at` integer NOT NULL,
+	FOREIGN KEY (`firm_id`) REFERENCES `firms`(`id`) ON UPDATE no action ON DELETE no action,
+	FOREIGN KEY (`opportunity_id`) REFERENCES `opportunities`(`id`) ON UPDATE no action ON DELETE no action
+);
+--> statement-breakpoint
+CREATE INDEX `opportunity_touches_firm_opportunity_idx` ON `opportunity_touches` (`firm_id`,`opportunity_id`,`occurred_at`);--> statement-breakpoint
+ALTER TABLE `opportunities` ADD `enquiry_date` text;--> statement-breakpoint
+ALTER TABLE `opportunities` ADD `first_response_minutes` integer;--> statement-breakpoint
+ALTER TABLE `opportunities` ADD `first_response_working_minutes` integer;--> statement-breakpoint
+ALTER TABLE `opportunities` ADD `first_meeting_at` integer;--> statement-breakpoint
+ALTER TABLE `opportunities` ADD `evidence_changes` integer DEFAULT 0 NOT NULL;--> statement-breakpoint
+ALTER TABLE `opportunities` ADD `manual_changes` integer DEFAULT 0 NOT NULL;--> statement-breakpoint
+CREATE INDEX `opportunities_firm_enquiry_date_idx` ON `opportunities` (`firm_id`,`enquiry_date`);--> statement-breakpoint
+CREATE INDEX `opportunities_firm_open_stage_idx` ON `opportunities` (`firm_id`,`stage`,`created_at`) WHERE "opportunities"."closed_at" is null;--> statement-breakpoint
+CREATE INDEX `opportunities_firm_closed_idx` ON `opportunities` (`firm_id`,`closed_at`);
