@@ -24,6 +24,7 @@ import { registerEmailTemplateRoutes } from "./routes/v1_email_templates";
 import { registerMemberRoutes } from "./routes/v1_members";
 import { registerInboundEmailRoutes } from "./routes/v1_inbound_email";
 import { registerEmailRoutes } from "./routes/v1_emails";
+import { registerReportRoutes } from "./routes/v1_reports";
 
 export function createApp() {
   const app = new Hono<HonoEnv>();
@@ -50,6 +51,7 @@ export function createApp() {
   registerMemberRoutes(app);
   registerInboundEmailRoutes(app);
   registerEmailRoutes(app);
+  registerReportRoutes(app);
   registerDevOutbox(app);
 
   app.notFound((c) => {

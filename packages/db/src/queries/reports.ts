@@ -26,7 +26,7 @@ function dimensionFilters(filters: Omit<ReportFilters, "from" | "to">): SQL[] {
   return conditions;
 }
 
-/** The enquiries of the period: opportunities whose enquiry date is in it, with the other filters. */
+/** Selects the enquiries of the period: opportunities whose enquiry date is in it, with the other filters. */
 function cohort(filters: ReportFilters): SQL {
   return and(...dimensionFilters(filters), between(opportunities.enquiryDate, filters.from, filters.to))!;
 }
@@ -34,7 +34,7 @@ function cohort(filters: ReportFilters): SQL {
 const isWon = sql`${opportunities.stage} = 'won'`;
 const wonCount = sql<number>`coalesce(sum(case when ${isWon} then 1 else 0 end), 0)`.mapWith(Number);
 
-/** A SQL CASE that puts a number into the first band whose exclusive upper bound it is under. */
+/** Builds a SQL CASE that puts a number into the first band whose exclusive upper bound it is under. */
 function bandCase(value: SQLWrapper, bands: readonly { key: string; upTo: number | null }[], whenNull: string | null): SQL<string> {
   const chunks: SQL[] = [sql`case`];
   if (whenNull) chunks.push(sql` when ${value} is null then ${whenNull}`);
@@ -224,7 +224,7 @@ export interface StalledOpportunity {
   stalledReason: string | null;
 }
 
-/** The open opportunities stalled longest, at most `limit`, with their reasons. */
+/** Lists the open opportunities stalled longest, at most `limit`, with their reasons. */
 export async function listStalled(db: Database, filters: Omit<ReportFilters, "from" | "to">, limit: number): Promise<StalledOpportunity[]> {
   const rows = await db
     .select({
@@ -302,7 +302,7 @@ export async function countEnquiriesByDate(db: Database, filters: Omit<ReportFil
   return rows.map((row) => ({ date: row.date!, enquiries: row.enquiries }));
 }
 
-/** The local date of the firm's first recorded enquiry, or null before the first. */
+/** Finds the local date of the firm's first recorded enquiry, or null before the first. */
 export async function findFirstEnquiryDate(db: Database, firmId: string): Promise<string | null> {
   const row = await db.select({ first: min(opportunities.enquiryDate) }).from(opportunities).where(eq(opportunities.firmId, firmId)).get();
   return row?.first ?? null;
