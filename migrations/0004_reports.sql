@@ -18,6 +18,6 @@ ALTER TABLE `opportunities` ADD `first_response_working_minutes` integer;--> sta
 ALTER TABLE `opportunities` ADD `first_meeting_at` integer;--> statement-breakpoint
 ALTER TABLE `opportunities` ADD `evidence_changes` integer DEFAULT 0 NOT NULL;--> statement-breakpoint
 ALTER TABLE `opportunities` ADD `manual_changes` integer DEFAULT 0 NOT NULL;--> statement-breakpoint
-CREATE INDEX `opportunities_firm_enquiry_date_idx` ON `opportunities` (`firm_id`,`enquiry_date`);--> statement-breakpoint
-CREATE INDEX `opportunities_firm_open_stage_idx` ON `opportunities` (`firm_id`,`stage`,`created_at`) WHERE "opportunities"."closed_at" is null;--> statement-breakpoint
+CREATE INDEX `opportunities_firm_enquiry_date_idx` ON `opportunities` (`firm_id`,`enquiry_date`,`channel`,`utm_campaign`,`service_line`,`owner_user_id`,`stage`,`value_minor`,`first_meeting_at`,`first_response_minutes`,`first_response_working_minutes`,`evidence_changes`,`manual_changes`);--> statement-breakpoint
+CREATE INDEX `opportunities_firm_open_stage_idx` ON `opportunities` (`firm_id`,`stage`,`created_at`,`stalled_at`,`value_minor`,`owner_user_id`,`service_line`,`channel`) WHERE "opportunities"."closed_at" is null;--> statement-breakpoint
 CREATE INDEX `opportunities_firm_closed_idx` ON `opportunities` (`firm_id`,`closed_at`);

@@ -83,10 +83,25 @@ export const opportunities = sqliteTable(
     index("opportunities_firm_channel_idx").on(table.firmId, table.channel, table.createdAt),
     uniqueIndex("opportunities_reply_token_unique").on(table.replyToken),
     index("opportunities_next_stall_check_idx").on(table.nextStallCheckAt),
-    // Reports: enquiries of a period by local date, the open pipeline, and closures of a period.
-    index("opportunities_firm_enquiry_date_idx").on(table.firmId, table.enquiryDate),
+    // Reports: enquiries of a period by local date, the open pipeline, and closures of a period. The first two
+    // carry every column their reports read, so a report reads index entries only and never the wide table rows.
+    index("opportunities_firm_enquiry_date_idx").on(
+      table.firmId,
+      table.enquiryDate,
+      table.channel,
+      table.utmCampaign,
+      table.serviceLine,
+      table.ownerUserId,
+      table.stage,
+      table.valueMinor,
+      table.firstMeetingAt,
+      table.firstResponseMinutes,
+      table.firstResponseWorkingMinutes,
+      table.evidenceChanges,
+      table.manualChanges,
+    ),
     index("opportunities_firm_open_stage_idx")
-      .on(table.firmId, table.stage, table.createdAt)
+      .on(table.firmId, table.stage, table.createdAt, table.stalledAt, table.valueMinor, table.ownerUserId, table.serviceLine, table.channel)
       .where(sql`${table.closedAt} is null`),
     index("opportunities_firm_closed_idx").on(table.firmId, table.closedAt),
   ],
