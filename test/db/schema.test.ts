@@ -54,6 +54,7 @@ const FIRM_TABLES = [
   "meetings",
   "memberships",
   "opportunities",
+  "opportunity_touches",
   "outbound_messages",
   "routing_rules",
   "submissions",

@@ -30,6 +30,7 @@ import { registerAgencyRoutes } from "./routes/v1_agencies";
 import { registerInvitationRoutes } from "./routes/v1_invitations";
 import { registerFormsAdminRoutes } from "./routes/v1_forms_admin";
 import { registerOpportunitySummary } from "./routes/v1_opportunities_summary";
+import { registerReportRoutes } from "./routes/v1_reports";
 
 export function createApp() {
   const app = new Hono<HonoEnv>();
@@ -62,6 +63,7 @@ export function createApp() {
   registerAgencyRoutes(app);
   registerInvitationRoutes(app);
   registerFormsAdminRoutes(app);
+  registerReportRoutes(app);
   registerDevOutbox(app);
 
   app.notFound((c) => {

@@ -12,3 +12,4 @@ export * from "./ids";
 export * from "./routing/route";
 export * from "./templates/render";
 export * from "./working-time";
+export * from "./reports";

@@ -17,3 +17,5 @@ export * from "./queries/settings";
 export * from "./queries/emails";
 export * from "./queries/mail-events";
 export * from "./queries/auth";
+export * from "./queries/touches";
+export * from "./queries/reports";

@@ -1,4 +1,4 @@
-import { classifyChannel, newId, newReference, normaliseEmail, type StageEvent, type Touch } from "@plumbline/core";
+import { classifyChannel, localDateOf, newId, newReference, normaliseEmail, type StageEvent, type Touch } from "@plumbline/core";
 import {
   findDefaultIntegration,
   findFirmById,
@@ -16,6 +16,7 @@ import {
   upsertContactByEmail,
   type Database,
   type Meeting,
+  type NewTouch,
 } from "@plumbline/db";
 import { parseCalcomWebhook, parseCalendlyWebhook, type BookingEvent } from "@plumbline/integrations";
 import type { AppEnv } from "../env";
@@ -68,7 +69,7 @@ export async function processBookingWebhook(context: BookingContext, firmId: str
     emailNormalised: email.key,
     now,
   });
-  const opportunityId = await opportunityFor(context, firm, contactId, event);
+  const { opportunityId, created } = await opportunityFor(context, firm, contactId, event);
 
   const meeting = await findMeetingByKeys(db, firmId, event.provider, [event.meetingKey, event.previousMeetingKey ?? ""]);
   if (meeting && meeting.lastEventAt.getTime() > event.occurredAt.getTime() && event.kind !== "rescheduled") {
@@ -76,7 +77,9 @@ export async function processBookingWebhook(context: BookingContext, firmId: str
     return;
   }
 
-  const outcome = await applyToMeeting(context, firmId, opportunityId, contactId, meeting, event);
+  // A booking that made the opportunity is already its enquiry touch, so only a later booking adds a touch.
+  const touch = created ? null : bookingTouch(event, firm, webhookEventId);
+  const outcome = await applyToMeeting(context, firmId, opportunityId, contactId, meeting, event, touch);
   if (outcome.timelineType) {
     await recordOpportunityActivity(db, {
       id: `act_${webhookEventId.slice(4)}`,
@@ -145,10 +148,8 @@ async function oweMeetingNotice(context: BookingContext, firmId: string, opportu
   }
 }
 
-async function opportunityFor(context: BookingContext, firm: { id: string; currency: string; websiteHosts: string[] }, contactId: string, event: BookingEvent) {
-  const open = await findOpenOpportunityForContact(context.db, firm.id, contactId);
-  if (open) return open.id;
-
+/** Reads a booking's UTM parameters into a touch and classifies its channel; "booking" when it carried none. */
+function classifyBooking(event: BookingEvent, firm: { websiteHosts: string[] }) {
   const touch: Touch = {
     ...(event.utm.source ? { utm_source: event.utm.source } : {}),
     ...(event.utm.medium ? { utm_medium: event.utm.medium } : {}),
@@ -158,6 +159,25 @@ async function opportunityFor(context: BookingContext, firm: { id: string; curre
   };
   const hasTouch = Object.keys(touch).length > 0;
   const classified = hasTouch ? classifyChannel(touch, { firmHosts: firm.websiteHosts }) : { channel: "booking", reason: "booked directly, no campaign" };
+  return { touch: hasTouch ? touch : null, ...classified };
+}
+
+function bookingTouch(event: BookingEvent, firm: { websiteHosts: string[] }, webhookEventId: string): NewTouch {
+  const classified = classifyBooking(event, firm);
+  return { id: `tch_${webhookEventId}`, kind: "booking", channel: classified.channel, campaign: event.utm.campaign ?? null, occurredAt: event.occurredAt };
+}
+
+async function opportunityFor(
+  context: BookingContext,
+  firm: { id: string; currency: string; websiteHosts: string[]; timeZone: string },
+  contactId: string,
+  event: BookingEvent,
+): Promise<{ opportunityId: string; created: boolean }> {
+  const open = await findOpenOpportunityForContact(context.db, firm.id, contactId);
+  if (open) return { opportunityId: open.id, created: false };
+
+  const classified = classifyBooking(event, firm);
+  const touch = classified.touch;
   const id = newId("opp", context.now.getTime());
   await insertBookingOpportunity(context.db, {
     id,
@@ -169,11 +189,12 @@ async function opportunityFor(context: BookingContext, firm: { id: string; curre
     utmSource: event.utm.source ?? null,
     utmMedium: event.utm.medium ?? null,
     utmCampaign: event.utm.campaign ?? null,
-    attribution: { ...(hasTouch ? { firstTouch: touch, lastTouch: touch } : {}), firstTouchReason: classified.reason, lastTouchReason: classified.reason },
+    attribution: { ...(touch ? { firstTouch: touch, lastTouch: touch } : {}), firstTouchReason: classified.reason, lastTouchReason: classified.reason },
     replyToken: newId("rt").slice(3),
+    enquiryDate: localDateOf(context.now, firm.timeZone),
     now: context.now,
   });
-  return id;
+  return { opportunityId: id, created: true };
 }
 
 interface MeetingOutcome {
@@ -192,6 +213,7 @@ async function applyToMeeting(
   contactId: string,
   meeting: Meeting | null,
   event: BookingEvent,
+  touch: NewTouch | null,
 ): Promise<MeetingOutcome> {
   const { db, now } = context;
   const at = event.occurredAt;
@@ -215,7 +237,7 @@ async function applyToMeeting(
         hostEmail: event.organiser?.email ?? null,
         createdAt: now,
         ...base,
-      });
+      }, touch);
       return { timelineType: "meeting.booked", stageEvent: { type: "meeting_booked", at, source: event.provider } };
     }
 
@@ -223,23 +245,27 @@ async function applyToMeeting(
       const newSlot = event.rescheduleHalf !== "old";
       if (!meeting) {
         // The first word of this meeting is its reschedule: keep it as booked under the new key.
-        await insertMeeting(db, {
-          id: newId("mtg", now.getTime()),
-          firmId,
-          opportunityId,
-          contactId,
-          provider: event.provider,
-          meetingKey: event.meetingKey,
-          previousMeetingKey: event.previousMeetingKey ?? null,
-          status: "booked",
-          startsAt: newSlot ? (event.startsAt ?? null) : null,
-          endsAt: newSlot ? (event.endsAt ?? null) : null,
-          title: event.title ?? null,
-          location: event.location ?? null,
-          hostEmail: event.organiser?.email ?? null,
-          createdAt: now,
-          ...base,
-        });
+        await insertMeeting(
+          db,
+          {
+            id: newId("mtg", now.getTime()),
+            firmId,
+            opportunityId,
+            contactId,
+            provider: event.provider,
+            meetingKey: event.meetingKey,
+            previousMeetingKey: event.previousMeetingKey ?? null,
+            status: "booked",
+            startsAt: newSlot ? (event.startsAt ?? null) : null,
+            endsAt: newSlot ? (event.endsAt ?? null) : null,
+            title: event.title ?? null,
+            location: event.location ?? null,
+            hostEmail: event.organiser?.email ?? null,
+            createdAt: now,
+            ...base,
+          },
+          touch,
+        );
         return { timelineType: "meeting.rescheduled", stageEvent: { type: "meeting_booked", at, source: event.provider } };
       }
 

@@ -1,4 +1,4 @@
-import { newId } from "@plumbline/core";
+import { localDateOf, newId } from "@plumbline/core";
 import {
   findSubmissionByDedupeKey,
   isDuplicateSubmissionError,
@@ -11,7 +11,7 @@ import {
   type SubmissionRecord,
 } from "@plumbline/db";
 import type { Services } from "../context";
-import { resolveAttribution } from "./attribution";
+import { resolveAttribution, touchesOfEnquiry } from "./attribution";
 import { planFollowUp, type FollowUpPlan } from "../follow-up/plan";
 import type { Enquiry } from "./interpret";
 
@@ -78,7 +78,9 @@ export async function acceptEnquiry(services: Services, input: AcceptInput): Pro
       referrer: attribution.summary.referrer ?? null,
       landingPage: attribution.summary.landingPage ?? null,
       attribution: attribution.stored,
+      enquiryDate: localDateOf(now, firm.timeZone),
     },
+    touches: touchesOfEnquiry(attribution, opportunityId, now),
     submission,
     activity: {
       id: newId("act", now.getTime()),

@@ -1,5 +1,5 @@
 import { classifyChannel, firmHostsFromOrigins, TOUCH_QUERY_PARAMETERS, type Attribution, type ChannelRule, type Touch } from "@plumbline/core";
-import type { StoredAttribution } from "@plumbline/db";
+import type { NewTouch, StoredAttribution } from "@plumbline/db";
 
 export interface AttributionInput {
   attribution: Attribution;
@@ -62,4 +62,32 @@ export function resolveAttribution(input: AttributionInput): ResolvedAttribution
     lastTouchChannel: last.channel,
     summary: firstTouch ?? {},
   };
+}
+
+/**
+ * Returns the touches of a web enquiry for the attribution reports, oldest first: the first visit when the snippet
+ * recorded one that differs from the visit of the enquiry, then the enquiry itself.
+ */
+export function touchesOfEnquiry(resolved: ResolvedAttribution, opportunityId: string, submittedAt: Date): NewTouch[] {
+  const { firstTouch, lastTouch } = resolved.stored;
+  const enquiry: NewTouch = {
+    id: `tch_${opportunityId}_enquiry`,
+    kind: "enquiry",
+    channel: resolved.lastTouchChannel,
+    campaign: lastTouch?.utm_campaign ?? null,
+    occurredAt: submittedAt,
+  };
+  if (!firstTouch || !lastTouch || JSON.stringify(firstTouch) === JSON.stringify(lastTouch)) return [enquiry];
+
+  // A visit time the browser sent may be malformed or later than the enquiry; the enquiry time is then used.
+  const visitedAt = firstTouch.at ? new Date(firstTouch.at) : submittedAt;
+  const occurredAt = Number.isNaN(visitedAt.getTime()) || visitedAt > submittedAt ? submittedAt : visitedAt;
+  const visit: NewTouch = {
+    id: `tch_${opportunityId}_visit`,
+    kind: "visit",
+    channel: resolved.channel,
+    campaign: firstTouch.utm_campaign ?? null,
+    occurredAt,
+  };
+  return [visit, enquiry];
 }

@@ -1,4 +1,4 @@
-import { newId, newReference, normaliseEmail } from "@plumbline/core";
+import { createWorkingCalendar, localDateOf, newId, newReference, normaliseEmail, workingMinutesBetween } from "@plumbline/core";
 import {
   findContactsByEmails,
   findFirm,
@@ -326,6 +326,7 @@ async function creditForward(context: WebhookContext, firmId: string, email: str
     attribution: { firstTouchReason: "forwarded to the firm by email", lastTouchReason: "forwarded to the firm by email" },
     ownerUserId: plan.ownerUserId,
     task: { id: newId("task", now.getTime()), title: `Respond to enquiry ${reference}`, assigneeUserId: plan.ownerUserId, dueAt: plan.dueAt },
+    enquiryDate: localDateOf(now, firm.timeZone),
     now,
   });
   context.logger.info("inbound_email.forward_routed", { firmId, opportunityId, ownerUserId: plan.ownerUserId, routedBy: plan.routedBy });
@@ -383,12 +384,27 @@ export async function applyToOpportunity(context: Pick<WebhookContext, "db" | "l
 
   if (!human || email.direction !== "outbound") return;
 
-  const first = await recordFirstResponse(db, firmId, match.opportunityId, email.at, now);
+  const first = await recordFirstResponse(db, firmId, match.opportunityId, await firstResponseOf(db, firmId, match.opportunityId, email.at), now);
   for (const taskId of await findOpenTaskIds(db, firmId, match.opportunityId, "respond_to_enquiry")) {
     await completeTask(db, firmId, taskId, `email:${email.emailId}`, now);
   }
   await applyStageEvent(db, logger, firmId, match.opportunityId, { type: "first_human_reply", at: email.at, source: email.source }, now);
   if (first) logger.info("inbound_email.first_response", { firmId, opportunityId: match.opportunityId, emailId: email.emailId });
+}
+
+/**
+ * Works out how long a reply at `at` took from the enquiry, in whole clock minutes and whole working minutes of the
+ * firm's calendar. A reply older than the enquiry (one forwarded in later) took 0 minutes.
+ */
+async function firstResponseOf(db: WebhookContext["db"], firmId: string, opportunityId: string, at: Date) {
+  const opportunity = await findOpportunity(db, firmId, opportunityId);
+  const firm = await findFirm(db, firmId);
+  if (!opportunity || !firm) return { at, clockMinutes: 0, workingMinutes: 0 };
+
+  const calendar = createWorkingCalendar({ timeZone: firm.timeZone, workingHours: firm.workingHours, closedDates: firm.closedDates });
+  const clockMinutes = Math.max(0, Math.floor((at.getTime() - opportunity.createdAt.getTime()) / 60_000));
+  const workingMinutes = Math.floor(workingMinutesBetween(opportunity.createdAt, at, calendar));
+  return { at, clockMinutes, workingMinutes };
 }
 
 /** Returns the plain-text body, or the HTML with its tags removed when the sender wrote no text part. */

@@ -2,6 +2,7 @@ import { and, desc, eq, isNull, lt, or, sql } from "drizzle-orm";
 import type { Database } from "../client";
 import { activities, contacts, integrations, meetings, opportunities, webhookEvents, type StoredAttribution } from "../schema";
 import type { Meeting } from "./pipeline";
+import { insertTouchesStatement, recordMeetingStatement, type NewTouch } from "./touches";
 
 /**
  * Finds a booking integration by id for an incoming webhook. Not scoped by firm: the webhook's URL names the
@@ -108,10 +109,19 @@ export async function insertBookingOpportunity(
     utmCampaign: string | null;
     attribution: StoredAttribution;
     replyToken: string;
+    /** Local date of the booking in the firm's time zone, "YYYY-MM-DD". */
+    enquiryDate: string;
     now: Date;
   },
 ) {
-  await db.insert(opportunities).values({
+  const touch: NewTouch = {
+    id: `tch_${opportunity.id}_enquiry`,
+    kind: "enquiry",
+    channel: opportunity.channel,
+    campaign: opportunity.utmCampaign,
+    occurredAt: opportunity.now,
+  };
+  const insert = db.insert(opportunities).values({
     id: opportunity.id,
     firmId: opportunity.firmId,
     contactId: opportunity.contactId,
@@ -132,7 +142,9 @@ export async function insertBookingOpportunity(
     stageEnteredAt: opportunity.now,
     lastProspectActivityAt: opportunity.now,
     nextStallCheckAt: new Date(opportunity.now.getTime() + 60 * 60 * 1000),
+    enquiryDate: opportunity.enquiryDate,
   });
+  await db.batch([insert, insertTouchesStatement(db, opportunity.firmId, opportunity.id, [touch], opportunity.now)]);
 }
 
 /** Finds the meeting a booking event is about: by its key, or by the key it had before a reschedule. */
@@ -154,8 +166,17 @@ export async function findMeetingByKeys(db: Database, firmId: string, provider: 
   );
 }
 
-export async function insertMeeting(db: Database, meeting: typeof meetings.$inferInsert) {
-  await db.insert(meetings).values(meeting).onConflictDoNothing();
+/**
+ * Inserts a booked meeting and, in the same batch, sets the opportunity's first-meeting time and stores the
+ * booking's touch when it has one (null when the booking itself created the opportunity, whose enquiry touch it is).
+ */
+export async function insertMeeting(db: Database, meeting: typeof meetings.$inferInsert & { opportunityId: string }, touch: NewTouch | null) {
+  const now = meeting.createdAt;
+  await db.batch([
+    db.insert(meetings).values(meeting).onConflictDoNothing(),
+    recordMeetingStatement(db, meeting.firmId, meeting.opportunityId, now, now),
+    ...(touch ? [insertTouchesStatement(db, meeting.firmId, meeting.opportunityId, [touch], now)] : []),
+  ]);
 }
 
 export async function updateMeeting(db: Database, firmId: string, id: string, values: Partial<typeof meetings.$inferInsert>) {

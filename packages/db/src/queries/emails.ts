@@ -1,5 +1,6 @@
 import { and, desc, eq, gt, inArray, isNull, or, sql } from "drizzle-orm";
 import type { Database } from "../client";
+import { insertTouchesStatement } from "./touches";
 import { activities, contacts, emailMessages, firms, integrations, memberships, opportunities, outboundMessages, tasks, users, webhookEvents, type StoredAttribution } from "../schema";
 
 export type EmailMessage = typeof emailMessages.$inferSelect;
@@ -129,14 +130,22 @@ export async function insertEmailMessage(db: Database, email: NewEmailMessage): 
   return rows.length > 0;
 }
 
+/** The first human response and how long it took from the enquiry, in whole clock and working minutes. */
+export interface FirstResponse {
+  at: Date;
+  clockMinutes: number;
+  workingMinutes: number;
+}
+
 /**
- * Sets an opportunity's first response time, or moves it earlier: a reply filed late or delivered out of order
- * may be older than the one that set it. Returns true when this call changed it.
+ * Sets an opportunity's first response time and durations, or moves them earlier: a reply filed late or delivered
+ * out of order may be older than the one that set them. Returns true when this call changed them.
  */
-export async function recordFirstResponse(db: Database, firmId: string, opportunityId: string, at: Date, now: Date): Promise<boolean> {
+export async function recordFirstResponse(db: Database, firmId: string, opportunityId: string, response: FirstResponse, now: Date): Promise<boolean> {
+  const at = response.at;
   const rows = await db
     .update(opportunities)
-    .set({ firstResponseAt: at, updatedAt: now })
+    .set({ firstResponseAt: at, firstResponseMinutes: response.clockMinutes, firstResponseWorkingMinutes: response.workingMinutes, updatedAt: now })
     .where(
       and(
         eq(opportunities.firmId, firmId),
@@ -173,10 +182,13 @@ export async function insertEmailOpportunity(
     attribution: StoredAttribution;
     ownerUserId: string | null;
     task: { id: string; title: string; assigneeUserId: string | null; dueAt: Date };
+    /** Local date of the enquiry in the firm's time zone, "YYYY-MM-DD". */
+    enquiryDate: string;
     now: Date;
   },
 ) {
   const { now } = opportunity;
+  const touch = { id: `tch_${opportunity.id}_enquiry`, kind: "enquiry" as const, channel: "email", campaign: null, occurredAt: now };
   await db.batch([
     db
       .insert(opportunities)
@@ -193,6 +205,7 @@ export async function insertEmailOpportunity(
         lastTouchChannel: "email",
         attribution: opportunity.attribution,
         replyToken: opportunity.replyToken,
+        enquiryDate: opportunity.enquiryDate,
         createdAt: now,
         updatedAt: now,
         lastActivityAt: now,
@@ -217,6 +230,7 @@ export async function insertEmailOpportunity(
         updatedAt: now,
       })
       .onConflictDoNothing(),
+    insertTouchesStatement(db, opportunity.firmId, opportunity.id, [touch], now),
   ]);
 }
 
@@ -264,6 +278,10 @@ export async function fileEmailMessage(
         createdAt: filing.now,
       })
       .onConflictDoNothing(),
+    db
+      .update(opportunities)
+      .set({ manualChanges: sql`${opportunities.manualChanges} + 1` })
+      .where(and(eq(opportunities.firmId, filing.firmId), eq(opportunities.id, filing.opportunityId))),
   ]);
   return updated[0] ?? null;
 }

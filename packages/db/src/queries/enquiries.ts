@@ -3,6 +3,7 @@ import { alias } from "drizzle-orm/sqlite-core";
 import type { BatchItem } from "drizzle-orm/batch";
 import type { Database } from "../client";
 import { afterCursor, toPage, type Page } from "./pagination";
+import { insertTouchesStatement, type NewTouch } from "./touches";
 import {
   activities,
   contacts,
@@ -50,6 +51,8 @@ export interface EnquiryOpportunity {
   referrer: string | null;
   landingPage: string | null;
   attribution: StoredAttribution;
+  /** Local date of the enquiry in the firm's time zone, "YYYY-MM-DD". */
+  enquiryDate: string;
 }
 
 export interface OwedMessage {
@@ -71,6 +74,8 @@ export interface NewEnquiry {
   opportunity: EnquiryOpportunity;
   submission: SubmissionRecord;
   activity: { id: string; data: Record<string, unknown> };
+  /** The opportunity's marketing touches, oldest first, for the attribution reports. */
+  touches: NewTouch[];
   messages: OwedMessage[];
   /** The "respond to enquiry" task for the owner, due by the firm's response target. */
   task: { id: string; title: string; assigneeUserId: string | null; dueAt: Date };
@@ -263,6 +268,7 @@ export async function recordEnquiry(db: Database, enquiry: NewEnquiry): Promise<
       createdAt: now,
     }),
   );
+  if (enquiry.touches.length > 0) statements.push(insertTouchesStatement(db, firmId, opportunity.id, enquiry.touches, now));
 
   statements.push(
     db.insert(tasks).values({

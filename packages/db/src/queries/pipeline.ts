@@ -39,6 +39,9 @@ export async function writeStageChange(db: Database, write: StageWrite): Promise
         closeReason: closing ? write.closed!.reason : null,
         nextStallCheckAt: closing ? null : write.now,
         ...(write.restartSilenceClock ? { lastProspectActivityAt: write.now, lastActivityAt: write.now } : {}),
+        ...(write.activity.cause === "user"
+          ? { manualChanges: sql`${opportunities.manualChanges} + 1` }
+          : { evidenceChanges: sql`${opportunities.evidenceChanges} + 1` }),
         updatedAt: write.now,
       })
       .where(and(eq(opportunities.firmId, write.firmId), eq(opportunities.id, write.opportunityId), eq(opportunities.stage, write.expectedStage)))
@@ -195,7 +198,7 @@ export async function writeStageOverride(
 ): Promise<void> {
   const row = await db
     .update(opportunities)
-    .set({ stageOverride: write.override, stageBeforeMeeting: null, updatedAt: write.now })
+    .set({ stageOverride: write.override, stageBeforeMeeting: null, manualChanges: sql`${opportunities.manualChanges} + 1`, updatedAt: write.now })
     .where(and(eq(opportunities.firmId, write.firmId), eq(opportunities.id, write.opportunityId)))
     .returning({ contactId: opportunities.contactId })
     .get();

@@ -1,3 +1,4 @@
+import { sql } from "drizzle-orm";
 import { index, integer, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
 import type { Attribution } from "@plumbline/core";
 import { createdAt, firmId, instant, json, updatedAt } from "./columns";
@@ -58,6 +59,21 @@ export const opportunities = sqliteTable(
     /** Reason a person should look at this opportunity now, such as a bounced acknowledgement; null when nothing is wrong. */
     attentionReason: text("attention_reason"),
     attentionAt: instant("attention_at"),
+    /**
+     * Local date ("YYYY-MM-DD") of the enquiry in the firm's time zone when it arrived, so reports filter and
+     * group by the firm's days without time-zone arithmetic in SQL. Null on rows written before reports existed.
+     */
+    enquiryDate: text("enquiry_date"),
+    /** Whole clock minutes from the enquiry to the first human response; set with first_response_at. */
+    firstResponseMinutes: integer("first_response_minutes"),
+    /** Whole working minutes (the firm's calendar) from the enquiry to the first human response. */
+    firstResponseWorkingMinutes: integer("first_response_working_minutes"),
+    /** When the first meeting was booked, for the meetings column of the reports. */
+    firstMeetingAt: instant("first_meeting_at"),
+    /** Changes to this opportunity made by automation from evidence: stage moves and emails filed by rule. */
+    evidenceChanges: integer("evidence_changes").notNull().default(0),
+    /** Changes a person made by hand: stage overrides and emails filed by hand. */
+    manualChanges: integer("manual_changes").notNull().default(0),
   },
   (table) => [
     uniqueIndex("opportunities_firm_reference_unique").on(table.firmId, table.reference),
@@ -69,6 +85,27 @@ export const opportunities = sqliteTable(
     index("opportunities_next_stall_check_idx").on(table.nextStallCheckAt),
     // Covers the pipeline header's counts per stage, so they are read from the index without touching rows.
     index("opportunities_firm_summary_idx").on(table.firmId, table.stage, table.ownerUserId, table.serviceLine, table.channel, table.stalledAt, table.valueMinor),
+    // Reports: enquiries of a period by local date, the open pipeline, and closures of a period. The first two
+    // carry every column their reports read, so a report reads index entries only and never the wide table rows.
+    index("opportunities_firm_enquiry_date_idx").on(
+      table.firmId,
+      table.enquiryDate,
+      table.channel,
+      table.utmCampaign,
+      table.serviceLine,
+      table.ownerUserId,
+      table.stage,
+      table.valueMinor,
+      table.firstMeetingAt,
+      table.firstResponseMinutes,
+      table.firstResponseWorkingMinutes,
+      table.evidenceChanges,
+      table.manualChanges,
+    ),
+    index("opportunities_firm_open_stage_idx")
+      .on(table.firmId, table.stage, table.createdAt, table.stalledAt, table.valueMinor, table.ownerUserId, table.serviceLine, table.channel)
+      .where(sql`${table.closedAt} is null`),
+    index("opportunities_firm_closed_idx").on(table.firmId, table.closedAt),
   ],
 );
 
@@ -76,3 +113,29 @@ export interface StoredAttribution extends Attribution {
   firstTouchReason: string;
   lastTouchReason: string;
 }
+
+export const TOUCH_KINDS = ["visit", "enquiry", "booking"] as const;
+export type TouchKind = (typeof TOUCH_KINDS)[number];
+
+/**
+ * Marketing touches of an opportunity, oldest first: the visit that first brought the prospect, the enquiry, and
+ * each later booking. Written with the event that makes them, so attribution reports read these rows and never
+ * the timeline.
+ */
+export const opportunityTouches = sqliteTable(
+  "opportunity_touches",
+  {
+    /** Derived from the event that made the touch, so processing an event twice writes one row. */
+    id: text("id").primaryKey(),
+    firmId: firmId().references(() => firms.id),
+    opportunityId: text("opportunity_id")
+      .notNull()
+      .references(() => opportunities.id),
+    kind: text("kind", { enum: TOUCH_KINDS }).notNull(),
+    channel: text("channel").notNull(),
+    campaign: text("campaign"),
+    occurredAt: instant("occurred_at").notNull(),
+    createdAt: createdAt(),
+  },
+  (table) => [index("opportunity_touches_firm_opportunity_idx").on(table.firmId, table.opportunityId, table.occurredAt)],
+);
