@@ -90,8 +90,10 @@ export function demoHistorySql(now = Date.now()) {
   if (!endLine) throw new Error(`${DEMO_HISTORY_PATH} has no "-- end:" line. Run \`npm run demo:generate\` to write it again.`);
   const end = Number(endLine[1]);
   const newEnd = end + Math.floor((now - end) / DAY_MS) * DAY_MS;
+  const shiftMs = newEnd - end;
   return text
     .replace(/\{\{t:(-?\d+)\}\}/g, (_, offset) => String(newEnd + Number(offset)))
+    .replace(/\{\{date:(\d{4}-\d{2}-\d{2})\}\}/g, (_, date) => new Date(Date.parse(`${date}T00:00:00Z`) + shiftMs).toISOString().slice(0, 10))
     .replace(/\{\{iso:(-?\d+)\}\}/g, (_, offset) => new Date(newEnd + Number(offset)).toISOString());
 }
 
