@@ -173,10 +173,31 @@ export async function insertEmailOpportunity(
     attribution: StoredAttribution;
     ownerUserId: string | null;
     task: { id: string; title: string; assigneeUserId: string | null; dueAt: Date };
+    /** The partner alert owed for the new enquiry, written with it so it can be neither lost nor doubled. */
+    alert?: { id: string; integrationId: string | null; data: Record<string, unknown> };
     now: Date;
   },
 ) {
-  const { now } = opportunity;
+  const { now, alert } = opportunity;
+  const alertInsert = alert
+    ? [
+        db
+          .insert(outboundMessages)
+          .values({
+            id: alert.id,
+            firmId: opportunity.firmId,
+            opportunityId: opportunity.id,
+            kind: "partner_alert",
+            channel: "chat",
+            status: "pending",
+            integrationId: alert.integrationId,
+            data: alert.data,
+            createdAt: now,
+            updatedAt: now,
+          })
+          .onConflictDoNothing(),
+      ]
+    : [];
   await db.batch([
     db
       .insert(opportunities)
@@ -217,6 +238,7 @@ export async function insertEmailOpportunity(
         updatedAt: now,
       })
       .onConflictDoNothing(),
+    ...alertInsert,
   ]);
 }
 
