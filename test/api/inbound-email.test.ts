@@ -692,6 +692,66 @@ describe("SendGrid Inbound Parse", () => {
     expect(email?.bodyText).toBe("Très bien, merci. À jeudi.");
     expect(email?.matchedBy).toBe("reply_token");
   });
+
+  /** Builds a SendGrid post sent to a mailing list, with `envelopeTo` as the SMTP recipients when given. */
+  function listMessage(messageId: string, envelopeTo: string[] | null) {
+    const list = "property-team@lists.example.net";
+    return multipart("xYzZY", [
+      ["headers", `From: Colin Colleague <colin@example.net>\r\nTo: ${list}\r\nMessage-ID: ${messageId}\r\nSubject: Notes from the viewing`],
+      ["from", "Colin Colleague <colin@example.net>"],
+      ["to", list],
+      ["subject", "Notes from the viewing"],
+      ["text", "The survey is booked for Tuesday."],
+      ...(envelopeTo ? [["envelope", JSON.stringify({ to: envelopeTo, from: "colin@example.net" })] as [string, string]] : []),
+    ]);
+  }
+
+  function sendSendGrid(integrationId: string, body: Uint8Array) {
+    return callApi(`/v1/inbound/sendgrid/${integrationId}?token=${TOKEN}`, { method: "POST", headers: { "content-type": "multipart/form-data; boundary=xYzZY" }, body });
+  }
+
+  it("matches a reply token in the envelope only", async () => {
+    const [firm] = await seedTwoFirms();
+    const integrationId = await seedInbound(firm.firmId, "sendgrid", TOKEN);
+    const { opportunity } = await enquiry(firm, prospect());
+    const messageId = `<${crypto.randomUUID()}@mail.example.net>`;
+
+    const recipients = ["property-team@lists.example.net", `reply+${opportunity.replyToken}@${INBOUND_DOMAIN}`];
+    expect((await sendSendGrid(integrationId, listMessage(messageId, recipients))).status).toBe(200);
+    await processed(firm.firmId);
+
+    const email = await emailByMessageId(firm.firmId, messageId);
+    expect(email?.opportunityId).toBe(opportunity.id);
+    expect(email?.matchedBy).toBe("reply_token");
+    expect(email?.toEmails).toEqual(["property-team@lists.example.net"]);
+  });
+
+  it("without the envelope stays unmatched", async () => {
+    const [firm] = await seedTwoFirms();
+    const integrationId = await seedInbound(firm.firmId, "sendgrid", TOKEN);
+    await enquiry(firm, prospect());
+    const messageId = `<${crypto.randomUUID()}@mail.example.net>`;
+
+    expect((await sendSendGrid(integrationId, listMessage(messageId, null))).status).toBe(200);
+    await processed(firm.firmId);
+    const email = await emailByMessageId(firm.firmId, messageId);
+    expect(email).toBeDefined();
+    expect(email?.opportunityId).toBeNull();
+  });
+
+  it("ignores another firm's token in the envelope", async () => {
+    const [firm, other] = await seedTwoFirms();
+    const otherIntegration = await seedInbound(other.firmId, "sendgrid", TOKEN);
+    const { opportunity } = await enquiry(firm, prospect());
+    const messageId = `<${crypto.randomUUID()}@mail.example.net>`;
+
+    const recipients = [`reply+${opportunity.replyToken}@${INBOUND_DOMAIN}`];
+    expect((await sendSendGrid(otherIntegration, listMessage(messageId, recipients))).status).toBe(200);
+    await processed(other.firmId);
+    const email = await emailByMessageId(other.firmId, messageId);
+    expect(email?.opportunityId).toBeNull();
+    expect(await emailsOf(firm.firmId)).toHaveLength(0);
+  });
 });
 
 async function mailgunSignature(timestamp: string, token: string, key = MAILGUN_KEY): Promise<string> {

@@ -82,7 +82,8 @@ export function storedByteLength(text: string): number {
 export async function readStoredInbound(stored: StoredWebhookEvent): Promise<InboundMessage> {
   if (stored.eventType === NORMALISED_EVENT_TYPE) {
     const message = JSON.parse(stored.body) as InboundMessage & { date: string | null };
-    return { ...message, date: message.date ? new Date(message.date) : null };
+    // Messages stored before envelope recipients were read have no envelopeTo.
+    return { ...message, envelopeTo: message.envelopeTo ?? [], date: message.date ? new Date(message.date) : null };
   }
 
   const contentType = stored.headers["content-type"] ?? "";
@@ -280,13 +281,17 @@ async function matchThread(
   return null;
 }
 
-/** Finds the reply tokens among the addresses a message was delivered to: To, Cc, Delivered-To, X-Original-To and the envelope. */
+/**
+ * Finds the reply tokens among the addresses a message was delivered to: To, Cc, Delivered-To, X-Original-To, the
+ * provider's envelope recipients and the Email Worker's envelope recipient. The header addresses come first.
+ */
 function replyTokensOf(message: InboundMessage, envelopeTo: string | null, inboundDomain: string): string[] {
   const addresses = [
     ...message.to.map((mailbox) => mailbox.email),
     ...message.cc.map((mailbox) => mailbox.email),
     ...(message.headers["delivered-to"] ?? []),
     ...(message.headers["x-original-to"] ?? []),
+    ...message.envelopeTo,
     ...(envelopeTo ? [envelopeTo] : []),
   ];
   const domain = inboundDomain.toLowerCase();
