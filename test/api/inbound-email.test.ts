@@ -7,8 +7,11 @@ import { and, eq } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
 import { encryptSecret } from "../../apps/api/src/lib/crypto";
 import worker from "../../apps/api/src/index";
-import { callApi, submitJson, testEnv } from "../support/api";
-import { seedPeople, seedRule, settledMessages, tasksOf } from "../support/follow-up";
+import { parseEnv } from "../../apps/api/src/env";
+import { createLogger } from "../../apps/api/src/logger";
+import { processWebhookEvent } from "../../apps/api/src/webhooks/dispatch";
+import { callApi, fakeBaseUrl, fakeRequests, submitJson, testEnv } from "../support/api";
+import { seedIntegration, seedPeople, seedRule, settledMessages, tasksOf } from "../support/follow-up";
 import { seedTwoFirms, testDatabase, type SeededFirm } from "../support/seed";
 import postmarkReply from "../fixtures/inbound/postmark-reply.json";
 import latin1Reply from "../fixtures/inbound/latin1-reply.txt?raw";
@@ -403,6 +406,45 @@ describe("forwarded enquiry", () => {
     const sent = await db().select().from(outboundMessages).where(eq(outboundMessages.opportunityId, opportunity!.id));
     expect(sent.filter((row) => row.kind === "acknowledgement_email")).toHaveLength(0);
   });
+
+  it("alerts the firm's Slack once", async () => {
+    const [firm, other] = await seedTwoFirms();
+    const integrationId = await seedInbound(firm.firmId, "postmark", TOKEN);
+    const slackPath = `/slack/services/T4/${firm.firmId}/ok`;
+    await seedIntegration(firm.firmId, "chat", "slack", `${fakeBaseUrl()}${slackPath}`);
+    const otherSlackPath = `/slack/services/T4/${other.firmId}/ok`;
+    await seedIntegration(other.firmId, "chat", "slack", `${fakeBaseUrl()}${otherSlackPath}`);
+    const partner = await partnerAddress(firm.firmId);
+    const original = prospect();
+    const text = ["Over to you.", "", "---------- Forwarded message ---------", `From: Fern Forwarded <${original}>`, "Subject: Probate", "", "Hello, my father has died and I need help with probate."].join("\n");
+
+    const email = await deliver(firm, integrationId, { from: partner, to: [`firm+${firm.firmId}@${INBOUND_DOMAIN}`], subject: "Fwd: Probate", text });
+    const opportunity = await opportunityRow(firm.firmId, email!.opportunityId!);
+    const alerts = (await settledMessages(firm.firmId)).filter((row) => row.kind === "partner_alert");
+    expect(alerts).toHaveLength(1);
+    expect(alerts[0]?.opportunityId).toBe(opportunity!.id);
+    expect(alerts[0]?.status).toBe("sent");
+    expect(alerts[0]?.provider).toBe("slack");
+
+    const posts = await fakeRequests(slackPath);
+    expect(posts).toHaveLength(1);
+    expect(posts[0]?.body).toContain(opportunity!.reference);
+    expect(posts[0]?.body).toContain("Fern Forwarded");
+    expect(posts[0]?.body).toContain(partner);
+
+    // Processing the same stored event again, as a queue redelivery would, owes nothing more.
+    const [stored] = await processed(firm.firmId);
+    await db().update(webhookEvents).set({ status: "received" }).where(eq(webhookEvents.id, stored!.id));
+    const context = { env: parseEnv(testEnv()), db: db(), logger: createLogger(), now: new Date() };
+    await processWebhookEvent(context, firm.firmId, stored!.id);
+    expect((await processed(firm.firmId))[0]?.status).toBe("processed");
+
+    const afterAgain = (await settledMessages(firm.firmId)).filter((row) => row.kind === "partner_alert");
+    expect(afterAgain).toHaveLength(1);
+    expect(await fakeRequests(slackPath)).toHaveLength(1);
+    expect(await db().select().from(opportunities).where(eq(opportunities.firmId, firm.firmId))).toHaveLength(1);
+    expect(await fakeRequests(otherSlackPath)).toHaveLength(0);
+  });
 });
 
 describe("review API", () => {
@@ -649,6 +691,66 @@ describe("SendGrid Inbound Parse", () => {
     expect(email?.subject).toBe("Réponse à votre demande");
     expect(email?.bodyText).toBe("Très bien, merci. À jeudi.");
     expect(email?.matchedBy).toBe("reply_token");
+  });
+
+  /** Builds a SendGrid post sent to a mailing list, with `envelopeTo` as the SMTP recipients when given. */
+  function listMessage(messageId: string, envelopeTo: string[] | null) {
+    const list = "property-team@lists.example.net";
+    return multipart("xYzZY", [
+      ["headers", `From: Colin Colleague <colin@example.net>\r\nTo: ${list}\r\nMessage-ID: ${messageId}\r\nSubject: Notes from the viewing`],
+      ["from", "Colin Colleague <colin@example.net>"],
+      ["to", list],
+      ["subject", "Notes from the viewing"],
+      ["text", "The survey is booked for Tuesday."],
+      ...(envelopeTo ? [["envelope", JSON.stringify({ to: envelopeTo, from: "colin@example.net" })] as [string, string]] : []),
+    ]);
+  }
+
+  function sendSendGrid(integrationId: string, body: Uint8Array) {
+    return callApi(`/v1/inbound/sendgrid/${integrationId}?token=${TOKEN}`, { method: "POST", headers: { "content-type": "multipart/form-data; boundary=xYzZY" }, body });
+  }
+
+  it("matches a reply token in the envelope only", async () => {
+    const [firm] = await seedTwoFirms();
+    const integrationId = await seedInbound(firm.firmId, "sendgrid", TOKEN);
+    const { opportunity } = await enquiry(firm, prospect());
+    const messageId = `<${crypto.randomUUID()}@mail.example.net>`;
+
+    const recipients = ["property-team@lists.example.net", `reply+${opportunity.replyToken}@${INBOUND_DOMAIN}`];
+    expect((await sendSendGrid(integrationId, listMessage(messageId, recipients))).status).toBe(200);
+    await processed(firm.firmId);
+
+    const email = await emailByMessageId(firm.firmId, messageId);
+    expect(email?.opportunityId).toBe(opportunity.id);
+    expect(email?.matchedBy).toBe("reply_token");
+    expect(email?.toEmails).toEqual(["property-team@lists.example.net"]);
+  });
+
+  it("without the envelope stays unmatched", async () => {
+    const [firm] = await seedTwoFirms();
+    const integrationId = await seedInbound(firm.firmId, "sendgrid", TOKEN);
+    await enquiry(firm, prospect());
+    const messageId = `<${crypto.randomUUID()}@mail.example.net>`;
+
+    expect((await sendSendGrid(integrationId, listMessage(messageId, null))).status).toBe(200);
+    await processed(firm.firmId);
+    const email = await emailByMessageId(firm.firmId, messageId);
+    expect(email).toBeDefined();
+    expect(email?.opportunityId).toBeNull();
+  });
+
+  it("ignores another firm's token in the envelope", async () => {
+    const [firm, other] = await seedTwoFirms();
+    const otherIntegration = await seedInbound(other.firmId, "sendgrid", TOKEN);
+    const { opportunity } = await enquiry(firm, prospect());
+    const messageId = `<${crypto.randomUUID()}@mail.example.net>`;
+
+    const recipients = [`reply+${opportunity.replyToken}@${INBOUND_DOMAIN}`];
+    expect((await sendSendGrid(otherIntegration, listMessage(messageId, recipients))).status).toBe(200);
+    await processed(other.firmId);
+    const email = await emailByMessageId(other.firmId, messageId);
+    expect(email?.opportunityId).toBeNull();
+    expect(await emailsOf(firm.firmId)).toHaveLength(0);
   });
 });
 

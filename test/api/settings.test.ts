@@ -935,7 +935,7 @@ describe("members", () => {
     { name: "date in the past", body: { awayUntil: "2020-01-01T09:00:00Z" }, message: "awayUntil is in the past" },
     { name: "date without a time", body: { awayUntil: "2030-01-01" }, message: "awayUntil must be an ISO 8601 date and time" },
     { name: "words", body: { awayUntil: "next Monday" }, message: "awayUntil must be an ISO 8601 date and time" },
-    { name: "missing awayUntil", body: {}, message: "awayUntil is required" },
+    { name: "empty body", body: {}, message: "must contain role, awayUntil or both" },
     { name: "misspelt key", body: { away_until: null }, message: 'unknown field "away_until"' },
   ];
   for (const testCase of badBodies) {

@@ -133,6 +133,27 @@ describe("dashboard", () => {
     await context.close();
   });
 
+  it("member is marked away and back", async () => {
+    const context = await signedInContext(environment);
+    const page = await context.newPage();
+    await openHydrated(page, `${environment.dashboardUrl}/firms/firm_demo/settings/members`);
+    const backOn = new Date(Date.now() + 7 * 86_400_000).toISOString().slice(0, 10);
+
+    await page.getByLabel("Back on").first().fill(backOn);
+    await page.getByRole("button", { name: "Mark Eleanor Hartley away" }).click();
+    await page.getByRole("status").filter({ hasText: "Marked away." }).waitFor();
+    const away = (await environment.api("/v1/members")).data.find((member) => member.userId === "user_demo_partner");
+    assert.equal(away.away, true);
+    const londonTime = new Intl.DateTimeFormat("en-CA", { timeZone: "Europe/London", year: "numeric", month: "2-digit", day: "2-digit", hour: "2-digit", minute: "2-digit", hourCycle: "h23" });
+    assert.equal(londonTime.format(new Date(away.awayUntil)), `${backOn}, 00:00`, "away until the start of that day in the firm's time zone");
+
+    await page.getByRole("button", { name: "Mark Eleanor Hartley back" }).click();
+    await page.getByRole("status").filter({ hasText: "Marked back." }).waitFor();
+    const back = (await environment.api("/v1/members")).data.find((member) => member.userId === "user_demo_partner");
+    assert.equal(back.away, false);
+    await context.close();
+  });
+
   it("invalid setting is shown at its field", async () => {
     const context = await signedInContext(environment);
     const page = await context.newPage();

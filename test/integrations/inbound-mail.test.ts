@@ -278,6 +278,30 @@ describe("parseSendGridInbound", () => {
     expect(message.warnings).toEqual([]);
   });
 
+  it("reads the envelope recipients", () => {
+    expect(message.envelopeTo).toEqual(["log@parse.hartleycole.example"]);
+  });
+
+  it("reads a Bcc recipient from the envelope", () => {
+    const envelope = { name: "envelope", value: '{"to":["partners@lists.example.org"," reply+abc123@inbound.example "],"from":"renee@example.org"}' };
+    const parsed = parseSendGridInbound(buildMultipart(sendGridParts({ envelope }), BOUNDARY), SENDGRID_CONTENT_TYPE);
+    expect(parsed.envelopeTo).toEqual(["partners@lists.example.org", "reply+abc123@inbound.example"]);
+    expect(parsed.to).toEqual([{ email: "log@parse.hartleycole.example" }]);
+  });
+
+  it("reads an envelope with one address", () => {
+    const envelope = { name: "envelope", value: '{"to":"reply+abc123@inbound.example"}' };
+    const parsed = parseSendGridInbound(buildMultipart(sendGridParts({ envelope }), BOUNDARY), SENDGRID_CONTENT_TYPE);
+    expect(parsed.envelopeTo).toEqual(["reply+abc123@inbound.example"]);
+  });
+
+  it("warns about an envelope that is not JSON", () => {
+    const envelope = { name: "envelope", value: "to=reply+abc123@inbound.example" };
+    const parsed = parseSendGridInbound(buildMultipart(sendGridParts({ envelope }), BOUNDARY), SENDGRID_CONTENT_TYPE);
+    expect(parsed.envelopeTo).toEqual([]);
+    expect(parsed.warnings).toContain("field envelope: not a JSON object, ignored");
+  });
+
   it("reads a field the charsets map leaves out as UTF-8", () => {
     const parsed = parseSendGridInbound(buildMultipart(sendGridParts({ charsets: { name: "charsets", value: "{}" }, subject: { name: "subject", value: "Café ☕" } }), BOUNDARY), SENDGRID_CONTENT_TYPE);
     expect(parsed.subject).toBe("Café ☕");

@@ -14,6 +14,7 @@ export * from "./queries/tasks";
 export * from "./queries/pipeline";
 export * from "./queries/bookings";
 export * from "./queries/settings";
+export * from "./queries/members";
 export * from "./queries/emails";
 export * from "./queries/mail-events";
 export * from "./queries/auth";

@@ -148,6 +148,9 @@ async function buildEnquiryAlert(context: DeliveryContext, row: OutboundMessage)
     { label: "Owner", value: found.ownerName ?? "Unassigned" },
     { label: "Reference", value: opportunity.reference },
   ];
+  // An enquiry forwarded to the capture address names the firm address it came through.
+  const forwardedBy = (row.data as { forwardedBy?: unknown }).forwardedBy;
+  if (typeof forwardedBy === "string") fields.push({ label: "Forwarded by", value: forwardedBy });
   const message = (await messageOf(context, row)) ?? undefined;
   return {
     kind: "enquiry",

@@ -13,6 +13,7 @@ import {
   insertEmailMessage,
   insertEmailOpportunity,
   isOwnOutboundMessageId,
+  markMessagesQueued,
   markWebhookEvent,
   recordFirstResponse,
   recordOpportunityActivity,
@@ -81,7 +82,8 @@ export function storedByteLength(text: string): number {
 export async function readStoredInbound(stored: StoredWebhookEvent): Promise<InboundMessage> {
   if (stored.eventType === NORMALISED_EVENT_TYPE) {
     const message = JSON.parse(stored.body) as InboundMessage & { date: string | null };
-    return { ...message, date: message.date ? new Date(message.date) : null };
+    // Messages stored before envelope recipients were read have no envelopeTo.
+    return { ...message, envelopeTo: message.envelopeTo ?? [], date: message.date ? new Date(message.date) : null };
   }
 
   const contentType = stored.headers["content-type"] ?? "";
@@ -173,7 +175,7 @@ export async function processInboundEmail(context: WebhookContext, stored: Store
   const isForward = forwardedKey !== null && !isFirmAddress(forwardedKey);
 
   const match = isForward
-    ? await creditForward(context, firmId, forwardedFrom!.email, forwardedFrom!.name ?? null)
+    ? await creditForward(context, { firmId, webhookEventId: stored.id, email: forwardedFrom!.email, name: forwardedFrom!.name ?? null, forwardedBy: fromAddress! })
     : await matchThread(context, firmId, message, direction, stored.headers[ENVELOPE_TO_HEADER] ?? null, isFirmAddress);
 
   const emailId = `eml_${(await sha256Hex(`${firmId}|${message.messageId ?? stored.id}`)).slice(0, 26)}`;
@@ -279,13 +281,17 @@ async function matchThread(
   return null;
 }
 
-/** Finds the reply tokens among the addresses a message was delivered to: To, Cc, Delivered-To, X-Original-To and the envelope. */
+/**
+ * Finds the reply tokens among the addresses a message was delivered to: To, Cc, Delivered-To, X-Original-To, the
+ * provider's envelope recipients and the Email Worker's envelope recipient. The header addresses come first.
+ */
 function replyTokensOf(message: InboundMessage, envelopeTo: string | null, inboundDomain: string): string[] {
   const addresses = [
     ...message.to.map((mailbox) => mailbox.email),
     ...message.cc.map((mailbox) => mailbox.email),
     ...(message.headers["delivered-to"] ?? []),
     ...(message.headers["x-original-to"] ?? []),
+    ...message.envelopeTo,
     ...(envelopeTo ? [envelopeTo] : []),
   ];
   const domain = inboundDomain.toLowerCase();
@@ -297,18 +303,30 @@ function replyTokensOf(message: InboundMessage, envelopeTo: string | null, inbou
   return [...new Set(tokens)];
 }
 
+/** A forwarded enquiry: the original sender's address and name, and the firm address that forwarded it. */
+interface ForwardedEnquiry {
+  firmId: string;
+  webhookEventId: string;
+  email: string;
+  name: string | null;
+  forwardedBy: string;
+}
+
 /**
  * Credits a forwarded enquiry to its original sender: their contact (created if new) and that contact's open
- * opportunity, or else a new opportunity with origin `email`, a routed owner and a respond_to_enquiry task.
+ * opportunity, or else a new opportunity with origin `email`, a routed owner, a respond_to_enquiry task and the
+ * partner alert a web form enquiry gets.
  */
-async function creditForward(context: WebhookContext, firmId: string, email: string, name: string | null): Promise<Match | null> {
+async function creditForward(context: WebhookContext, forward: ForwardedEnquiry): Promise<Match | null> {
   const { db, now } = context;
-  const normalised = normaliseEmail(email);
+  const { firmId } = forward;
+  const normalised = normaliseEmail(forward.email);
   const firm = await findFirm(db, firmId);
   if (typeof normalised === "string" || !firm) return null;
 
-  const contactId = await upsertContactByEmail(db, { newId: newId("con", now.getTime()), firmId, name, email: normalised.display, emailNormalised: normalised.key, now });
+  const contactId = await upsertContactByEmail(db, { newId: newId("con", now.getTime()), firmId, name: forward.name, email: normalised.display, emailNormalised: normalised.key, now });
   const [open] = await findOpenOpportunitiesOfContacts(db, firmId, [contactId], 1);
+  // Processing the same event again finds the opportunity made the first time, so it owes no second alert.
   if (open) return { opportunityId: open.id, contactId, matchedBy: "forward" };
 
   // A forwarded enquiry is routed and given its response task like a web form enquiry. It gets no acknowledgement,
@@ -316,6 +334,8 @@ async function creditForward(context: WebhookContext, firmId: string, email: str
   const opportunityId = newId("opp", now.getTime());
   const reference = newReference();
   const plan = await planFollowUp(db, context.logger, firm, null, now);
+  // Keyed by the stored event, so two deliveries of one event racing past the check above still owe one alert.
+  const alertId = `msg_${forward.webhookEventId.slice(4)}_alert`;
   await insertEmailOpportunity(db, {
     id: opportunityId,
     firmId,
@@ -327,10 +347,22 @@ async function creditForward(context: WebhookContext, firmId: string, email: str
     ownerUserId: plan.ownerUserId,
     task: { id: newId("task", now.getTime()), title: `Respond to enquiry ${reference}`, assigneeUserId: plan.ownerUserId, dueAt: plan.dueAt },
     enquiryDate: localDateOf(now, firm.timeZone),
+    alert: { id: alertId, integrationId: plan.chatIntegrationId, data: { opportunityId, forwardedBy: forward.forwardedBy } },
     now,
   });
   context.logger.info("inbound_email.forward_routed", { firmId, opportunityId, ownerUserId: plan.ownerUserId, routedBy: plan.routedBy });
+  await queueForwardAlert(context, firmId, alertId);
   return { opportunityId, contactId, matchedBy: "forward" };
+}
+
+/** Queues the partner alert of a forwarded enquiry. If queueing fails the row stays unqueued and the cron queues it. */
+async function queueForwardAlert(context: WebhookContext, firmId: string, outboundMessageId: string): Promise<void> {
+  try {
+    await context.env.FOLLOW_UP_QUEUE.send({ kind: "outbound", outboundMessageId, firmId });
+    await markMessagesQueued(context.db, firmId, [outboundMessageId], context.now);
+  } catch (error) {
+    context.logger.error("inbound_email.alert_queue_failed", error, { firmId, outboundMessageId });
+  }
 }
 
 /** A captured email as it applies to its opportunity, whether a rule or a person filed it. */

@@ -88,6 +88,11 @@ export function requireFirm(minimumRole: FirmRole): MiddlewareHandler<HonoEnv> {
   return middleware;
 }
 
+/** Returns the role the caller acts with: the person's role in the firm, or admin for an API key. */
+export function actorRole(actor: Actor): FirmRole {
+  return actor.kind === "user" ? actor.role : API_KEY_ROLE;
+}
+
 /** Returns the acting user's id for `actor_user_id` columns, or null for an API key. */
 export function actorUserId(actor: Actor): string | null {
   return actor.kind === "user" ? actor.userId : null;

@@ -54,7 +54,6 @@ export function registerInboundEmailRoutes(app: Hono<HonoEnv>) {
       // The body is stored anyway, under a hash of its bytes, and the queue consumer marks it failed. The raw bytes
       // stay in webhook_events for support.
     }
-    // NOTE: SendGrid's `envelope` field is not read, so a reply token that appears only in the envelope (a BCC) does not match.
     const stored = fitMultipart(raw, contentType, message, null);
     const eventId = message?.messageId ?? `sha256:${await sha256Hex(bytesToBinaryString(raw))}`;
     return storeAndQueue(c, integration.firmId, "sendgrid-inbound", eventId, stored);

@@ -24,6 +24,8 @@ const FIXED_TITLES: Record<string, string> = {
   "stage.changed": "Stage changed",
   "stage.override": "Stage confirmed by hand",
   "task.completed": "Task completed",
+  "task.reassigned": "Task reassigned",
+  "owner.changed": "Owner changed",
   "opportunity.stalled": "Flagged as stalled",
   "email.received": "Email from the prospect",
   "email.replied": "Reply sent to the prospect",
@@ -58,6 +60,14 @@ function describeDelivery(activity: Activity, kind: string, outcome: string): Pi
   return { title: `${what} not sent`, tone: "warning", details: reason ? [`Reason: ${reason}.`] : [] };
 }
 
+/** Words who took over from whom, and why, for an owner change or a reassigned task. */
+function describeHandover(data: Record<string, unknown>): string {
+  const from = text(data.fromName) ?? "a former member";
+  const to = text(data.toName);
+  const why = data.reason === "member_removed" ? `, because ${from} was removed from the firm` : "";
+  return to ? `${to} takes over from ${from}${why}.` : `Unassigned from ${from}${why}.`;
+}
+
 function describeDetails(activity: Activity, timeZone: string): string[] {
   const data = activity.data;
   switch (activity.type) {
@@ -74,6 +84,9 @@ function describeDetails(activity: Activity, timeZone: string): string[] {
       return [`Kept at ${stageLabel(String(data.stage ?? ""))}.`, text(data.reason) ? `Reason: ${String(data.reason)}` : null].filter((line): line is string => line !== null);
     case "task.completed":
       return [text(data.title)].filter((line): line is string => line !== null);
+    case "task.reassigned":
+    case "owner.changed":
+      return [text(data.title), describeHandover(data)].filter((line): line is string => line !== null);
     case "opportunity.stalled":
       return [text(data.reason) ? `Reason: ${String(data.reason).replace(/_/g, " ")}.` : null].filter((line): line is string => line !== null);
     default:

@@ -184,11 +184,32 @@ export async function insertEmailOpportunity(
     task: { id: string; title: string; assigneeUserId: string | null; dueAt: Date };
     /** Local date of the enquiry in the firm's time zone, "YYYY-MM-DD". */
     enquiryDate: string;
+    /** The partner alert owed for the new enquiry, written with it so it can be neither lost nor doubled. */
+    alert?: { id: string; integrationId: string | null; data: Record<string, unknown> };
     now: Date;
   },
 ) {
-  const { now } = opportunity;
+  const { now, alert } = opportunity;
   const touch = { id: `tch_${opportunity.id}_enquiry`, kind: "enquiry" as const, channel: "email", campaign: null, occurredAt: now };
+  const alertInsert = alert
+    ? [
+        db
+          .insert(outboundMessages)
+          .values({
+            id: alert.id,
+            firmId: opportunity.firmId,
+            opportunityId: opportunity.id,
+            kind: "partner_alert",
+            channel: "chat",
+            status: "pending",
+            integrationId: alert.integrationId,
+            data: alert.data,
+            createdAt: now,
+            updatedAt: now,
+          })
+          .onConflictDoNothing(),
+      ]
+    : [];
   await db.batch([
     db
       .insert(opportunities)
@@ -231,6 +252,7 @@ export async function insertEmailOpportunity(
       })
       .onConflictDoNothing(),
     insertTouchesStatement(db, opportunity.firmId, opportunity.id, [touch], now),
+    ...alertInsert,
   ]);
 }
 

@@ -13,6 +13,7 @@ export interface InboundDraft {
   from?: Mailbox | null;
   to?: Mailbox[];
   cc?: Mailbox[];
+  envelopeTo?: string[];
   /** Already decoded by the provider. */
   subject?: string | null;
   date?: string | null;
@@ -34,6 +35,7 @@ export function assembleInboundMessage(draft: InboundDraft): InboundMessage {
     from: draft.from ?? readAddresses(headers, "from")[0] ?? null,
     to: draft.to && draft.to.length > 0 ? draft.to : readAddresses(headers, "to"),
     cc: draft.cc && draft.cc.length > 0 ? draft.cc : readAddresses(headers, "cc"),
+    envelopeTo: draft.envelopeTo ?? [],
     subject,
     messageId: readMessageId(firstHeader(headers, "message-id")),
     inReplyTo: readMessageId(firstHeader(headers, "in-reply-to")),

@@ -43,6 +43,7 @@ export function parseSendGridInbound(rawBody: Uint8Array | ArrayBuffer, contentT
     from: parseAddressList(fields.get("from") ?? "")[0] ?? null,
     to: parseAddressList(fields.get("to") ?? ""),
     cc: parseAddressList(fields.get("cc") ?? ""),
+    envelopeTo: readEnvelopeRecipients(readJsonObject(fieldParts.get("envelope"), "envelope", warnings)),
     subject: fields.get("subject") ?? null,
     text: fields.get("text") ?? null,
     html: fields.get("html") ?? null,
@@ -76,6 +77,13 @@ function readJsonObject(part: FormPart | undefined, name: string, warnings: stri
   }
   warnings.push(`field ${name}: not a JSON object, ignored`);
   return {};
+}
+
+/** Reads the `to` of SendGrid's `envelope` field (`{"to": [...], "from": "..."}`), a list or a single address. */
+function readEnvelopeRecipients(envelope: Record<string, unknown>): string[] {
+  const to = envelope.to;
+  const candidates = Array.isArray(to) ? to : [to];
+  return candidates.filter((address): address is string => typeof address === "string" && address.trim() !== "").map((address) => address.trim());
 }
 
 /** Describes a file part, taking from `attachment-info` what the part's own headers leave out. */

@@ -37,6 +37,11 @@ export interface InboundMessage {
   from: Mailbox | null;
   to: Mailbox[];
   cc: Mailbox[];
+  /**
+   * The SMTP envelope recipients (RCPT TO) when the provider reports them, such as SendGrid's `envelope` field. They
+   * include Bcc and mailing-list deliveries that To and Cc leave out. Empty when the provider sends none.
+   */
+  envelopeTo: string[];
   subject: string;
   /** The sender's RFC 5322 Message-ID with angle brackets, or null when absent or not of the form `<id@domain>`. */
   messageId: string | null;
