@@ -1,6 +1,6 @@
 // Saves PNG screenshots of the dashboard's main pages into docs/screenshots/, for the README. Starts its own local
-// stack on free ports with a fresh local D1, sends a few demo enquiries, and signs in as the demo partner through
-// a sign-in link from the local outbox.
+// stack on free ports with a fresh local D1 that holds the demo firm's simulated history, so the reports have data.
+// It sends a few demo enquiries and signs in as the demo partner through a sign-in link from the local outbox.
 // Run with `node_modules/.bin/node scripts/screenshots.mjs` (Node 22, for wrangler). Needs Chromium at
 // /usr/bin/chromium or CHROMIUM_PATH.
 import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
@@ -47,7 +47,14 @@ async function fetchSignInLink(apiUrl) {
 }
 
 const persistTo = mkdtempSync(join(tmpdir(), "plumbline-screenshots-"));
-const stack = await startLocalStack({ apiPort: await freePort(), dashboardPort: await freePort(), demoPort: await freePort(), persistTo, quiet: true });
+const stack = await startLocalStack({
+  apiPort: await freePort(),
+  dashboardPort: await freePort(),
+  demoPort: await freePort(),
+  persistTo,
+  quiet: true,
+  demoHistory: true,
+});
 const browser = await chromium.launch({
   executablePath: process.env.CHROMIUM_PATH ?? "/usr/bin/chromium",
   args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update"],
@@ -67,11 +74,14 @@ try {
     { name: "opportunity", path: `/firms/firm_demo/opportunities/${newest.id}` },
     { name: "tasks", path: "/firms/firm_demo/tasks?scope=everyone" },
     { name: "settings", path: "/firms/firm_demo/settings/follow-up" },
+    // On a phone only the first screen is kept, so it opens at the pipeline-health charts, past the filters.
+    { name: "reports", path: "/firms/firm_demo/reports#pipeline-health" },
   ];
 
   mkdirSync(OUTPUT, { recursive: true });
   for (const viewport of VIEWPORTS) {
-    const context = await browser.newContext({ viewport: { width: viewport.width, height: viewport.height } });
+    // en-GB, so that date inputs show day/month/year as a British partner's browser would.
+    const context = await browser.newContext({ viewport: { width: viewport.width, height: viewport.height }, locale: "en-GB" });
     const page = await context.newPage();
     // Each link works once, so every viewport signs in with a new one.
     await page.goto(await fetchSignInLink(stack.apiUrl));

@@ -32,33 +32,15 @@ const ANNOUNCER_STYLE_HASH = "sha256-S8qMpvofolR8Mpjy4kQvEm7m1q8clzU4dfDH0AmvZjo
 
 const SECTIONS = ["channels-to-revenue", "speed-to-lead", "pipeline-health", "service-line-by-channel", "seasonality"];
 
-/** Reads RFC 4180 CSV: quoted fields may hold commas, doubled quotes and line breaks. */
-function parseCsv(text) {
-  const rows = [];
-  let row = [];
-  let cell = "";
-  let quoted = false;
-  for (let index = 0; index < text.length; index++) {
-    const char = text[index];
-    if (quoted) {
-      if (char === '"' && text[index + 1] === '"') {
-        cell += '"';
-        index++;
-      } else if (char === '"') quoted = false;
-      else cell += char;
-    } else if (char === '"') quoted = true;
-    else if (char === ",") {
-      row.push(cell);
-      cell = "";
-    } else if (char === "\r" && text[index + 1] === "\n") {
-      row.push(cell);
-      rows.push(row);
-      [row, cell] = [[], ""];
-      index++;
-    } else cell += char;
-  }
-  if (cell !== "" || row.length > 0) rows.push([...row, cell]);
-  return rows;
+/**
+ * Splits CSV text into rows of cells at line breaks and commas. Enough for the checks here: the header and the
+ * test's own rows contain no quoted cells. The API's quoting rules have their own tests in test/api.
+ */
+function splitCsv(text) {
+  return text
+    .split("\r\n")
+    .filter((line) => line !== "")
+    .map((line) => line.split(","));
 }
 
 /** Polls a report until `ready` accepts it, because the facts behind the reports are written as events arrive. */
@@ -187,7 +169,7 @@ describe("reports page", () => {
       assert.ok(downloaded.equals(expected), `${id} CSV through the dashboard is byte for byte the API's`);
 
       if (id === "channels-to-revenue") {
-        const [header, ...rows] = parseCsv(downloaded.toString("utf8"));
+        const [header, ...rows] = splitCsv(downloaded.toString("utf8"));
         const row = rows.find((cells) => cells[header.indexOf("Campaign")] === CAMPAIGN);
         assert.ok(row, "the CSV has the test's campaign");
         assert.equal(row[header.indexOf("Fees won (GBP)")], "1234.56");
