@@ -7,7 +7,7 @@ import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { chromium } from "playwright-core";
-import { freePort, sendEnquiry } from "../test/browser/support.mjs";
+import { freePort, sendEnquiry, signInWithLink } from "../test/browser/support.mjs";
 import { ROOT, startLocalStack } from "./local-stack.mjs";
 
 const OUTPUT = join(ROOT, "docs", "screenshots");
@@ -33,18 +33,6 @@ const ENQUIRIES = [
 ];
 
 const PARTNER_EMAIL = "partner@hartley-moss.example";
-
-/** Asks the API for a sign-in link and reads it from the local outbox, which gets it just after the response. */
-async function fetchSignInLink(apiUrl) {
-  await fetch(`${apiUrl}/v1/auth/sign-in-links`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ email: PARTNER_EMAIL }) });
-  for (let attempt = 0; attempt < 20; attempt += 1) {
-    const outbox = await (await fetch(`${apiUrl}/dev/outbox`)).text();
-    const link = /https?:\/\/[^\s"<]+\/auth\/verify\?token=[^\s"<]+/.exec(outbox)?.[0];
-    if (link) return link.replace(/&amp;/g, "&");
-    await new Promise((resolve) => setTimeout(resolve, 500));
-  }
-  throw new Error(`No sign-in link for ${PARTNER_EMAIL} reached ${apiUrl}/dev/outbox within ten seconds.`);
-}
 
 const persistTo = mkdtempSync(join(tmpdir(), "plumbline-screenshots-"));
 const stack = await startLocalStack({
@@ -80,13 +68,10 @@ try {
 
   mkdirSync(OUTPUT, { recursive: true });
   for (const viewport of VIEWPORTS) {
-    // en-GB, so that date inputs show day/month/year as a British partner's browser would.
-    const context = await browser.newContext({ viewport: { width: viewport.width, height: viewport.height }, locale: "en-GB" });
+    // Each link works once, so every viewport signs in with a new one. en-GB, so that date inputs show
+    // day/month/year as a British partner's browser would.
+    const context = await signInWithLink(environment, PARTNER_EMAIL, { viewport: { width: viewport.width, height: viewport.height }, locale: "en-GB" });
     const page = await context.newPage();
-    // Each link works once, so every viewport signs in with a new one.
-    await page.goto(await fetchSignInLink(stack.apiUrl));
-    await page.getByRole("button", { name: "Sign in to Plumbline" }).click();
-    await page.waitForURL(/\/firms\//);
     for (const target of pages) {
       await page.goto(`${stack.dashboardUrl}${target.path}`);
       await page.waitForLoadState("networkidle");

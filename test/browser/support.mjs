@@ -108,9 +108,9 @@ export async function sendEnquiry(environment, formKey, fields, attribution = {}
 /**
  * Signs `email` in without the sign-in form: asks the API for a sign-in link, reads the newest one sent to that
  * address from the local outbox (the API sends it just after its response, so the outbox is read for up to ten
- * seconds), and spends it in a new browser context, which it returns with the session cookie set.
+ * seconds), and spends it in a new browser context (made with `contextOptions`), which it returns signed in.
  */
-export async function signInWithLink(environment, email, { viewport } = {}) {
+export async function signInWithLink(environment, email, contextOptions = {}) {
   const requested = await fetch(`${environment.apiUrl}/v1/auth/sign-in-links`, {
     method: "POST",
     headers: { "content-type": "application/json" },
@@ -127,7 +127,7 @@ export async function signInWithLink(environment, email, { viewport } = {}) {
   }
   if (!link) throw new Error(`No sign-in link for ${email} reached ${environment.apiUrl}/dev/outbox within ten seconds.`);
 
-  const context = await environment.browser.newContext(viewport ? { viewport } : {});
+  const context = await environment.browser.newContext(contextOptions);
   const page = await context.newPage();
   await page.goto(link);
   await page.waitForLoadState("networkidle");
