@@ -1,6 +1,6 @@
-// The reports page in a real browser against the local stack with the demo firm's simulated history, plus a few
-// enquiries made here so some figures are known: every chart and table renders, filters narrow the reports, the
-// CSV downloaded through the dashboard is the API's CSV byte for byte, and another firm's viewer is turned away.
+// The reports page in a real browser against the local stack with the demo firm's simulated history. A few
+// enquiries made here give known figures. Every chart and table renders, filters narrow the reports, the CSV
+// downloaded through the dashboard is the API's CSV byte for byte, and another firm's viewer is turned away.
 import assert from "node:assert/strict";
 import { readFile } from "node:fs/promises";
 import { after, before, describe, it } from "node:test";

@@ -106,9 +106,9 @@ export async function sendEnquiry(environment, formKey, fields, attribution = {}
 }
 
 /**
- * Signs `email` in without the sign-in form: asks the API for a sign-in link, reads the newest one sent to that
- * address from the local outbox (the API sends it just after its response, so the outbox is read for up to ten
- * seconds), and spends it in a new browser context (made with `contextOptions`), which it returns signed in.
+ * Signs `email` in without the sign-in form and returns a new browser context (made with `contextOptions`) with
+ * the session. It requests a sign-in link from the API and reads the newest one sent to that address from the
+ * local outbox, for up to ten seconds because the API sends the email just after its response.
  */
 export async function signInWithLink(environment, email, contextOptions = {}) {
   const requested = await fetch(`${environment.apiUrl}/v1/auth/sign-in-links`, {
