@@ -1,13 +1,13 @@
 // Saves PNG screenshots of the dashboard's main pages into docs/screenshots/, for the README. Starts its own local
-// stack on free ports with a fresh local D1, sends a few demo enquiries, and signs in as the demo partner through
-// a sign-in link from the local outbox.
+// stack on free ports with a fresh local D1 that holds the demo firm's simulated history, so the reports have data.
+// It sends a few demo enquiries and signs in as the demo partner through a sign-in link from the local outbox.
 // Run with `node_modules/.bin/node scripts/screenshots.mjs` (Node 22, for wrangler). Needs Chromium at
 // /usr/bin/chromium or CHROMIUM_PATH.
 import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { chromium } from "playwright-core";
-import { freePort, sendEnquiry } from "../test/browser/support.mjs";
+import { freePort, sendEnquiry, signInWithLink } from "../test/browser/support.mjs";
 import { ROOT, startLocalStack } from "./local-stack.mjs";
 
 const OUTPUT = join(ROOT, "docs", "screenshots");
@@ -34,20 +34,15 @@ const ENQUIRIES = [
 
 const PARTNER_EMAIL = "partner@hartley-moss.example";
 
-/** Asks the API for a sign-in link and reads it from the local outbox, which gets it just after the response. */
-async function fetchSignInLink(apiUrl) {
-  await fetch(`${apiUrl}/v1/auth/sign-in-links`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ email: PARTNER_EMAIL }) });
-  for (let attempt = 0; attempt < 20; attempt += 1) {
-    const outbox = await (await fetch(`${apiUrl}/dev/outbox`)).text();
-    const link = /https?:\/\/[^\s"<]+\/auth\/verify\?token=[^\s"<]+/.exec(outbox)?.[0];
-    if (link) return link.replace(/&amp;/g, "&");
-    await new Promise((resolve) => setTimeout(resolve, 500));
-  }
-  throw new Error(`No sign-in link for ${PARTNER_EMAIL} reached ${apiUrl}/dev/outbox within ten seconds.`);
-}
-
 const persistTo = mkdtempSync(join(tmpdir(), "plumbline-screenshots-"));
-const stack = await startLocalStack({ apiPort: await freePort(), dashboardPort: await freePort(), demoPort: await freePort(), persistTo, quiet: true });
+const stack = await startLocalStack({
+  apiPort: await freePort(),
+  dashboardPort: await freePort(),
+  demoPort: await freePort(),
+  persistTo,
+  quiet: true,
+  demoHistory: true,
+});
 const browser = await chromium.launch({
   executablePath: process.env.CHROMIUM_PATH ?? "/usr/bin/chromium",
   args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update"],
@@ -67,16 +62,16 @@ try {
     { name: "opportunity", path: `/firms/firm_demo/opportunities/${newest.id}` },
     { name: "tasks", path: "/firms/firm_demo/tasks?scope=everyone" },
     { name: "settings", path: "/firms/firm_demo/settings/follow-up" },
+    // On a phone only the first screen is kept, so it opens at the pipeline-health charts, past the filters.
+    { name: "reports", path: "/firms/firm_demo/reports#pipeline-health" },
   ];
 
   mkdirSync(OUTPUT, { recursive: true });
   for (const viewport of VIEWPORTS) {
-    const context = await browser.newContext({ viewport: { width: viewport.width, height: viewport.height } });
+    // Each link works once, so every viewport signs in with a new one. en-GB, so that date inputs show
+    // day/month/year as a British partner's browser would.
+    const context = await signInWithLink(environment, PARTNER_EMAIL, { viewport: { width: viewport.width, height: viewport.height }, locale: "en-GB" });
     const page = await context.newPage();
-    // Each link works once, so every viewport signs in with a new one.
-    await page.goto(await fetchSignInLink(stack.apiUrl));
-    await page.getByRole("button", { name: "Sign in to Plumbline" }).click();
-    await page.waitForURL(/\/firms\//);
     for (const target of pages) {
       await page.goto(`${stack.dashboardUrl}${target.path}`);
       await page.waitForLoadState("networkidle");

@@ -34,10 +34,10 @@ export async function freePort() {
 
 /**
  * Starts the local stack on free ports with its own D1 state, and Chromium. `extraSql` runs after the demo seed,
- * for tests that need more data, such as a second firm. The demo firm starts empty unless PLUMBLINE_DEMO_HISTORY=1
- * loads the simulated history that `npm start` loads.
+ * for tests that need more data, such as a second firm. The demo firm starts empty unless `demoHistory` is true or
+ * PLUMBLINE_DEMO_HISTORY=1, either of which loads the simulated history that `npm start` loads.
  */
-export async function startBrowserEnvironment({ extraSql } = {}) {
+export async function startBrowserEnvironment({ extraSql, demoHistory = process.env.PLUMBLINE_DEMO_HISTORY === "1" } = {}) {
   const persistTo = mkdtempSync(join(tmpdir(), "plumbline-browser-"));
   const stack = await startLocalStack({
     apiPort: await freePort(),
@@ -46,7 +46,7 @@ export async function startBrowserEnvironment({ extraSql } = {}) {
     persistTo,
     quiet: true,
     extraSql,
-    demoHistory: process.env.PLUMBLINE_DEMO_HISTORY === "1",
+    demoHistory,
   });
   const browser = await chromium.launch({
     executablePath: findChromium(),
@@ -103,4 +103,36 @@ export async function sendEnquiry(environment, formKey, fields, attribution = {}
   });
   if (!response.ok) throw new Error(`The enquiry to form ${formKey} answered ${response.status}: ${await response.text()}`);
   return (await response.json()).reference;
+}
+
+/**
+ * Signs `email` in without the sign-in form and returns a new browser context (made with `contextOptions`) with
+ * the session. It requests a sign-in link from the API and reads the newest one sent to that address from the
+ * local outbox, for up to ten seconds because the API sends the email just after its response.
+ */
+export async function signInWithLink(environment, email, contextOptions = {}) {
+  const requested = await fetch(`${environment.apiUrl}/v1/auth/sign-in-links`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ email }),
+  });
+  if (requested.status !== 202) throw new Error(`Asking for a sign-in link for ${email} answered ${requested.status}.`);
+
+  let link = null;
+  for (let attempt = 0; attempt < 20 && !link; attempt += 1) {
+    const outbox = await (await fetch(`${environment.apiUrl}/dev/outbox`)).text();
+    const article = outbox.split("<article>").find((text) => text.includes(`to ${email}`) && text.includes("/auth/verify?token="));
+    link = article ? (/https?:\/\/[^\s"<]+\/auth\/verify\?token=[^\s"<]+/.exec(article)?.[0]?.replace(/&amp;/g, "&") ?? null) : null;
+    if (!link) await new Promise((resolve) => setTimeout(resolve, 500));
+  }
+  if (!link) throw new Error(`No sign-in link for ${email} reached ${environment.apiUrl}/dev/outbox within ten seconds.`);
+
+  const context = await environment.browser.newContext(contextOptions);
+  const page = await context.newPage();
+  await page.goto(link);
+  await page.waitForLoadState("networkidle");
+  await page.getByRole("button", { name: "Sign in to Plumbline" }).click();
+  await page.waitForURL((url) => !url.pathname.startsWith("/auth/verify"));
+  await page.close();
+  return context;
 }
