@@ -4,15 +4,15 @@ import type { Hono } from "hono";
 import { z } from "zod";
 import type { HonoEnv } from "../context";
 import { requireFirm } from "../middleware/firm-access";
-import { parseQuery } from "./list-query";
+import { ownerFilter, parseQuery } from "./list-query";
 
 const filterValue = z.string().max(64, { error: "must be at most 64 characters" }).optional();
 
-const querySchema = z.object({ owner: filterValue, serviceLine: filterValue, channel: filterValue });
+const querySchema = z.object({ owner: ownerFilter, serviceLine: filterValue, channel: filterValue });
 
 /**
  * `GET /v1/opportunities/summary`: the pipeline header's counts per stage (every stage, in pipeline order, zero
- * when empty), with stalled counts and total value, filterable by owner, service line and channel. Registered
+ * when empty), with stalled counts and total value, filterable by owner (`none` for unassigned), service line and channel. Registered
  * before `/v1/opportunities/{id}`, which would otherwise take "summary" for an id.
  */
 export function registerOpportunitySummary(app: Hono<HonoEnv>) {

@@ -1,4 +1,4 @@
-import { and, asc, desc, eq, gt, inArray, lte, sql, type SQL } from "drizzle-orm";
+import { and, asc, desc, eq, gt, inArray, isNull, lte, sql, type SQL } from "drizzle-orm";
 import type { Database } from "../client";
 import { activities, firms, meetings, opportunities } from "../schema";
 
@@ -227,7 +227,8 @@ export async function setOpportunityValue(db: Database, firmId: string, opportun
 
 /** Filters of the pipeline header's counts; each one given narrows the count. */
 export interface StageSummaryFilters {
-  ownerUserId?: string | undefined;
+  /** A user id, or null for unassigned opportunities. */
+  ownerUserId?: string | null | undefined;
   serviceLine?: string | undefined;
   channel?: string | undefined;
 }
@@ -238,6 +239,7 @@ export interface StageSummaryFilters {
  */
 export async function summariseStages(db: Database, firmId: string, filters: StageSummaryFilters) {
   const conditions: SQL[] = [eq(opportunities.firmId, firmId)];
+  if (filters.ownerUserId === null) conditions.push(isNull(opportunities.ownerUserId));
   if (filters.ownerUserId) conditions.push(eq(opportunities.ownerUserId, filters.ownerUserId));
   if (filters.serviceLine) conditions.push(eq(opportunities.serviceLine, filters.serviceLine));
   if (filters.channel) conditions.push(eq(opportunities.channel, filters.channel));
