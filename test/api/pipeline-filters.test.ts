@@ -199,6 +199,42 @@ describe("GET /v1/opportunities/summary owner none", () => {
   });
 });
 
+describe("GET /v1/opportunities/summary stalled", () => {
+  it("stalled true counts only the stalled", async () => {
+    const [firm] = await seedTwoFirms();
+    await insertOpportunity(firm.firmId, { stalled: true });
+    await insertOpportunity(firm.firmId, { stalled: false });
+    await insertOpportunity(firm.firmId, { stalled: false });
+
+    const response = await getWithKey("/v1/opportunities/summary?stalled=true", firm.apiKey);
+    const body = (await response.json()) as { stages: Array<{ stage: string; count: number; stalled: number }> };
+
+    expect(body.stages.find((entry) => entry.stage === "new")).toMatchObject({ count: 1, stalled: 1 });
+  });
+
+  it("stalled other than true or false is rejected", async () => {
+    const [firm] = await seedTwoFirms();
+    const response = await getWithKey("/v1/opportunities/summary?stalled=1", firm.apiKey);
+    const error = await errorOf(response);
+
+    expect(response.status).toBe(400);
+    expect(error.field).toBe("stalled");
+  });
+});
+
+describe("GET /v1/opportunities/summary service lines", () => {
+  it("lists each line once, whatever the filter", async () => {
+    const [firm, other] = await seedTwoFirms();
+    for (const serviceLine of ["property", "family-law", "property", null, "wills"]) await insertOpportunity(firm.firmId, { serviceLine });
+    await insertOpportunity(other.firmId, { serviceLine: "their-line" });
+
+    const response = await getWithKey("/v1/opportunities/summary?serviceLine=wills", firm.apiKey);
+    const body = (await response.json()) as { serviceLines: string[] };
+
+    expect(body.serviceLines).toEqual(["family-law", "property", "wills"]);
+  });
+});
+
 describe("GET /v1/tasks opportunityId filter", () => {
   it("keeps that opportunity's tasks", async () => {
     const [firm] = await seedTwoFirms();

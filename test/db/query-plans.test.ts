@@ -1,4 +1,4 @@
-import { encodeCursor, listOpportunities, listOutboundMessages, listTasks, summariseStages, type Database } from "@plumbline/db";
+import { encodeCursor, listOpportunities, listOutboundMessages, listServiceLines, listTasks, summariseStages, type Database } from "@plumbline/db";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { recordingDatabase, type RecordedStatement } from "../support/recording-d1";
@@ -55,7 +55,7 @@ describe("pipeline reads use their indexes", () => {
     expect(plans[0]!.join("\n")).toMatch(/SEARCH contacts USING INDEX sqlite_autoindex_contacts_1 \(id=\?\)/);
   });
 
-  it.each([{}, { ownerUserId: "user_x" }, { ownerUserId: null }, { serviceLine: "property" }, { channel: "direct" }])(
+  it.each([{}, { ownerUserId: "user_x" }, { ownerUserId: null }, { serviceLine: "property" }, { channel: "direct" }, { stalled: true }])(
     "stage summary with %o reads the index alone",
     async (filters) => {
       const firm = await seedFirm("Plans");
@@ -65,6 +65,16 @@ describe("pipeline reads use their indexes", () => {
       expect(plans[0]!.join("\n")).toContain("USING COVERING INDEX opportunities_firm_summary_idx");
     },
   );
+
+  it("service lines seek the index", async () => {
+    const firm = await seedFirm("Plans");
+
+    const plans = await plansOf((db) => listServiceLines(db, firm.firmId));
+    const text = plans[0]!.join("\n");
+
+    expect(text, text).toContain("USING COVERING INDEX opportunities_firm_service_line_stage_idx (firm_id=? AND service_line>?)");
+    expect(text, text).not.toMatch(/\bSCAN opportunities\b/);
+  });
 
   it("one opportunity's open tasks", async () => {
     const firm = await seedFirm("Plans");

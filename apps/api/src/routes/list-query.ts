@@ -34,6 +34,12 @@ export const ownerFilter = z
   .transform((value) => (value === "none" ? null : value))
   .optional();
 
+/** The `stalled` filter of the opportunity routes: `true` or `false`, as a boolean. */
+export const stalledFilter = z
+  .enum(["true", "false"], { error: "must be true or false" })
+  .transform((value) => value === "true")
+  .optional();
+
 /** Parses query parameters with a zod schema, answering 400 with the first bad parameter named. */
 export function parseQuery<T extends z.ZodType>(schema: T, query: Record<string, string>): z.infer<T> {
   const result = schema.safeParse(query);

@@ -5,7 +5,7 @@ import { z } from "zod";
 import type { HonoEnv } from "../context";
 import { requireFirm } from "../middleware/firm-access";
 import { presentContact, presentOpportunity } from "./presenters";
-import { listQuerySchema, ownerFilter, parseQuery } from "./list-query";
+import { listQuerySchema, ownerFilter, parseQuery, stalledFilter } from "./list-query";
 
 const filterValue = z.string().max(64, { error: "must be at most 64 characters" }).optional();
 
@@ -17,10 +17,7 @@ const querySchema = listQuerySchema.extend({
   contactId: filterValue,
   owner: ownerFilter,
   serviceLine: filterValue,
-  stalled: z
-    .enum(["true", "false"], { error: "must be true or false" })
-    .transform((value) => value === "true")
-    .optional(),
+  stalled: stalledFilter,
 });
 
 /**

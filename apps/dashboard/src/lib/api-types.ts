@@ -41,6 +41,11 @@ export interface Opportunity {
   closeReason: string | null;
 }
 
+/** A row of `GET /v1/opportunities`, which carries the opportunity's contact. */
+export interface ListedOpportunity extends Opportunity {
+  contact: Contact;
+}
+
 export interface Activity {
   id: string;
   type: string;
@@ -142,4 +147,6 @@ export interface FollowUpSettings {
 export interface PipelineSummary {
   stages: Array<{ stage: string; count: number; stalled: number; valueMinor: number }>;
   currency: string;
+  /** Every service line the firm's opportunities use, whatever the filters. */
+  serviceLines: string[];
 }

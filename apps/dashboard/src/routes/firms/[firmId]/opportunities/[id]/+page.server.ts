@@ -11,19 +11,13 @@ export const load: PageServerLoad = async (event) => {
   // The opportunity first: another firm's id must end in a 404 before anything else is read.
   const opportunity = await readJson<OpportunityDetail>(event, `/v1/opportunities/${id}`);
 
-  // NOTE: neither list filters by opportunity, so these read the firm's first 100 and keep this one's.
   const [tasks, failed, members] = await Promise.all([
-    readJson<Page<Task>>(event, "/v1/tasks?status=open&limit=100"),
-    readJson<Page<OutboundMessage>>(event, "/v1/outbound-messages?status=failed&limit=100"),
+    readJson<Page<Task>>(event, `/v1/tasks?status=open&opportunityId=${id}&limit=100`),
+    readJson<Page<OutboundMessage>>(event, `/v1/outbound-messages?status=failed&opportunityId=${id}&limit=100`),
     readJson<Page<Member>>(event, "/v1/members"),
   ]);
 
-  return {
-    opportunity,
-    tasks: tasks.data.filter((task) => task.opportunityId === opportunity.id),
-    failedMessages: failed.data.filter((message) => message.opportunityId === opportunity.id),
-    members: members.data,
-  };
+  return { opportunity, tasks: tasks.data, failedMessages: failed.data, members: members.data };
 };
 
 export const actions: Actions = {
