@@ -235,6 +235,93 @@ describe("GET /v1/opportunities/summary service lines", () => {
   });
 });
 
+type Board = {
+  stages: Array<{ stage: string; count: number; opportunities: Listed[]; nextCursor: string | null }>;
+  currency: string;
+  serviceLines: string[];
+};
+
+async function board(path: string, apiKey: string): Promise<Board> {
+  const response = await getWithKey(path, apiKey);
+  expect(response.status, await response.clone().text()).toBe(200);
+  return (await response.json()) as Board;
+}
+
+describe("GET /v1/opportunities/board", () => {
+  it("columns hold each stage's newest", async () => {
+    const [firm] = await seedTwoFirms();
+    const news = [];
+    for (let i = 0; i < 3; i++) news.push(await insertOpportunity(firm.firmId, { stage: "new" }));
+    const won = await insertOpportunity(firm.firmId, { stage: "won" });
+
+    const body = await board("/v1/opportunities/board?limit=2", firm.apiKey);
+    const column = (stage: string) => body.stages.find((entry) => entry.stage === stage)!;
+
+    expect(body.stages.map((entry) => entry.stage)).toEqual(["new", "acknowledged", "in_conversation", "meeting_booked", "meeting_held", "proposal_sent", "won", "lost"]);
+    expect(column("new").opportunities.map((row) => row.id)).toEqual([news[2]!.id, news[1]!.id]);
+    expect(column("new").count).toBe(3);
+    expect(column("new").nextCursor).not.toBeNull();
+    expect(column("won").opportunities.map((row) => row.id)).toEqual([won.id]);
+    expect(column("won").nextCursor).toBeNull();
+    expect(column("new").opportunities[0]!.contact.id).toBe(news[2]!.contactId);
+  });
+
+  it("cursor continues a column", async () => {
+    const [firm] = await seedTwoFirms();
+    const news = [];
+    for (let i = 0; i < 3; i++) news.push(await insertOpportunity(firm.firmId, { stage: "new" }));
+
+    const body = await board("/v1/opportunities/board?limit=2", firm.apiKey);
+    const cursor = body.stages[0]!.nextCursor;
+    const rest = await list(`/v1/opportunities?stage=new&limit=2&cursor=${cursor}`, firm.apiKey);
+
+    expect(rest.data.map((row) => row.id)).toEqual([news[0]!.id]);
+  });
+
+  it("filters narrow columns and counts", async () => {
+    const [firm] = await seedTwoFirms();
+    const alice = await seedUser("Alice", { [firm.firmId]: "partner" });
+    const hers = await insertOpportunity(firm.firmId, { stage: "new", ownerUserId: alice, serviceLine: "property" });
+    await insertOpportunity(firm.firmId, { stage: "new", ownerUserId: null, serviceLine: "property" });
+
+    const body = await board(`/v1/opportunities/board?owner=${alice}`, firm.apiKey);
+
+    expect(body.stages[0]!.opportunities.map((row) => row.id)).toEqual([hers.id]);
+    expect(body.stages[0]!.count).toBe(1);
+    expect(body.serviceLines).toEqual(["property"]);
+  });
+
+  it("another firm's rows stay out", async () => {
+    const [firm, other] = await seedTwoFirms();
+    const theirs = await seedUser("Their partner", { [other.firmId]: "partner" });
+    await insertOpportunity(other.firmId, { stage: "new", ownerUserId: theirs, serviceLine: "their-line" });
+
+    const body = await board(`/v1/opportunities/board?owner=${theirs}`, firm.apiKey);
+
+    expect(body.stages.flatMap((entry) => entry.opportunities)).toEqual([]);
+    expect(body.stages.map((entry) => entry.count)).toEqual([0, 0, 0, 0, 0, 0, 0, 0]);
+    expect(body.serviceLines).toEqual([]);
+  });
+
+  it("limit over 100 is rejected", async () => {
+    const [firm] = await seedTwoFirms();
+    const response = await getWithKey("/v1/opportunities/board?limit=101", firm.apiKey);
+    const error = await errorOf(response);
+
+    expect(response.status).toBe(400);
+    expect(error.field).toBe("limit");
+  });
+
+  it("bad stalled is rejected", async () => {
+    const [firm] = await seedTwoFirms();
+    const response = await getWithKey("/v1/opportunities/board?stalled=maybe", firm.apiKey);
+    const error = await errorOf(response);
+
+    expect(response.status).toBe(400);
+    expect(error.field).toBe("stalled");
+  });
+});
+
 describe("GET /v1/tasks opportunityId filter", () => {
   it("keeps that opportunity's tasks", async () => {
     const [firm] = await seedTwoFirms();

@@ -30,6 +30,7 @@ import { registerAgencyRoutes } from "./routes/v1_agencies";
 import { registerInvitationRoutes } from "./routes/v1_invitations";
 import { registerFormsAdminRoutes } from "./routes/v1_forms_admin";
 import { registerOpportunitySummary } from "./routes/v1_opportunities_summary";
+import { registerOpportunityBoard } from "./routes/v1_opportunities_board";
 
 export function createApp() {
   const app = new Hono<HonoEnv>();
@@ -43,6 +44,7 @@ export function createApp() {
   registerListContacts(app);
   registerListOpportunities(app);
   registerOpportunitySummary(app);
+  registerOpportunityBoard(app);
   registerGetOpportunity(app);
   registerSubmissionRoutes(app);
   registerTaskRoutes(app);

@@ -4,7 +4,7 @@ import type { Hono } from "hono";
 import { z } from "zod";
 import type { HonoEnv } from "../context";
 import { requireFirm } from "../middleware/firm-access";
-import { presentContact, presentOpportunity } from "./presenters";
+import { presentListedOpportunity } from "./presenters";
 import { listQuerySchema, ownerFilter, parseQuery, stalledFilter } from "./list-query";
 
 const filterValue = z.string().max(64, { error: "must be at most 64 characters" }).optional();
@@ -28,9 +28,6 @@ export function registerListOpportunities(app: Hono<HonoEnv>) {
   app.get("/v1/opportunities", requireFirm("viewer"), async (c) => {
     const { owner, ...query } = parseQuery(querySchema, c.req.query());
     const page = await listOpportunities(c.get("services").db, c.get("firmId"), { ...query, ownerUserId: owner });
-    return c.json({
-      data: page.data.map((row) => ({ ...presentOpportunity(row), contact: presentContact(row.contact) })),
-      nextCursor: page.nextCursor,
-    });
+    return c.json({ data: page.data.map(presentListedOpportunity), nextCursor: page.nextCursor });
   });
 }

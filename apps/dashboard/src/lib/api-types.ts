@@ -150,3 +150,8 @@ export interface PipelineSummary {
   /** Every service line the firm's opportunities use, whatever the filters. */
   serviceLines: string[];
 }
+
+/** `GET /v1/opportunities/board`: the summary with each stage's newest opportunities. */
+export interface PipelineBoard extends PipelineSummary {
+  stages: Array<PipelineSummary["stages"][number] & { opportunities: ListedOpportunity[]; nextCursor: string | null }>;
+}
