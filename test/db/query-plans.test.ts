@@ -42,6 +42,9 @@ describe("pipeline reads use their indexes", () => {
     { name: "stage and service line", filters: { stage: "new", serviceLine: "property" }, index: "opportunities_firm_service_line_stage_idx" },
     { name: "stage and channel", filters: { stage: "new", channel: "paid_search" }, index: "opportunities_firm_channel_stage_idx" },
     { name: "stage, stalled only", filters: { stage: "new", stalled: true }, index: "opportunities_firm_stalled_stage_idx" },
+    { name: "stage, service line, stalled", filters: { stage: "lost", serviceLine: "property", stalled: true }, index: "opportunities_firm_stalled_stage_idx" },
+    { name: "stage, owner, stalled", filters: { stage: "new", ownerUserId: "user_x", stalled: true }, index: "opportunities_firm_stalled_stage_idx" },
+    { name: "stage, no owner, stalled", filters: { stage: "new", ownerUserId: null, stalled: true }, index: "opportunities_firm_stalled_stage_idx" },
     { name: "every stage", filters: {}, index: "opportunities_firm_created_idx" },
     { name: "channel alone", filters: { channel: "direct" }, index: "opportunities_firm_channel_idx" },
   ])("opportunity list: $name", async ({ filters, index }) => {

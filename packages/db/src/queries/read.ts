@@ -1,4 +1,5 @@
-import { and, desc, eq, isNotNull, isNull, type SQL } from "drizzle-orm";
+import { and, desc, eq, isNotNull, isNull, sql, type SQL } from "drizzle-orm";
+import type { SQLiteColumn } from "drizzle-orm/sqlite-core";
 import type { Database } from "../client";
 import { activities, contacts, opportunities } from "../schema";
 import { afterCursor, toPage, type Page } from "./pagination";
@@ -42,14 +43,19 @@ export type OpportunityWithContact = Opportunity & { contact: Contact };
  * index in list order, without a sort. test/db/query-plans.test.ts checks the plans.
  */
 export function opportunityConditions(firmId: string, filters: OpportunityFilters): SQL | undefined {
+  // Stalled rows are few, and none in closed stages, so with stalled=true the partial index of stalled rows is the
+  // one to walk. Without statistics SQLite would pick an index with more equality columns, and then read every
+  // row of, say, a service line's lost opportunities to find none stalled. A unary plus keeps a term off indexes.
+  const viaStalledIndex = filters.stalled === true;
+  const equals = (column: SQLiteColumn, value: string) => (viaStalledIndex ? sql`+${column} = ${value}` : eq(column, value));
   return and(
     eq(opportunities.firmId, firmId),
     filters.stage ? eq(opportunities.stage, filters.stage) : undefined,
-    filters.channel ? eq(opportunities.channel, filters.channel) : undefined,
+    filters.channel ? equals(opportunities.channel, filters.channel) : undefined,
     filters.contactId ? eq(opportunities.contactId, filters.contactId) : undefined,
-    filters.ownerUserId === null ? isNull(opportunities.ownerUserId) : undefined,
-    filters.ownerUserId ? eq(opportunities.ownerUserId, filters.ownerUserId) : undefined,
-    filters.serviceLine ? eq(opportunities.serviceLine, filters.serviceLine) : undefined,
+    filters.ownerUserId === null ? (viaStalledIndex ? sql`+${opportunities.ownerUserId} is null` : isNull(opportunities.ownerUserId)) : undefined,
+    filters.ownerUserId ? equals(opportunities.ownerUserId, filters.ownerUserId) : undefined,
+    filters.serviceLine ? equals(opportunities.serviceLine, filters.serviceLine) : undefined,
     filters.stalled === true ? isNotNull(opportunities.stalledAt) : undefined,
     filters.stalled === false ? isNull(opportunities.stalledAt) : undefined,
   );
