@@ -4,9 +4,9 @@
 //   BENCH=pipeline npm run bench
 //   node_modules/.bin/node bench/pipeline.mjs --requests 30 --warmup 5
 //
-// Steps, each timed: wrangler applies the migrations and the demo seed to a fresh local D1 in a scratch folder;
-// bench/support/pipeline-data.mjs writes the generated firm into that D1's SQLite file; the local stack starts
-// (API and dashboard under wrangler dev, as `npm start` runs them); the demo partner signs in through a sign-in
+// Steps, each timed: wrangler applies the migrations and the demo seed to a fresh local D1 in a scratch folder.
+// bench/support/pipeline-data.mjs writes the generated firm into that D1's SQLite file. The local stack starts
+// (API and dashboard under wrangler dev, as `npm start` runs them). The demo partner signs in through a sign-in
 // link from the local outbox, as a person would. Then every target gets `--warmup` untimed requests and
 // `--requests` timed ones. Targets take turns, one request each, so load from other processes falls on all alike.
 // A response time is from sending the request to reading the last byte of the body, on loopback.
@@ -169,7 +169,7 @@ try {
     console.error(`${result.target.padEnd(56)} p50 ${String(result.p50Ms).padStart(7)} ms  p95 ${String(result.p95Ms).padStart(7)} ms`);
   }
   if (problems.length > 0) {
-    console.error(`pipeline: ${problems.length} responses failed their checks; the first: ${problems[0]}`);
+    console.error(`pipeline: ${problems.length} responses failed their checks. The first: ${problems[0]}`);
     failed = true;
   }
 } finally {

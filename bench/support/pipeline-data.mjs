@@ -1,6 +1,6 @@
 // Writes a large generated firm straight into the SQLite file that wrangler keeps for the local D1, for
-// bench/pipeline.mjs. Loading through `wrangler d1 execute` would send every row through the Worker runtime;
-// writing the file with node:sqlite while no wrangler process has it open takes seconds instead. The schema
+// bench/pipeline.mjs. Loading through `wrangler d1 execute` would send every row through the Worker runtime. Writing
+// the file with node:sqlite, while no wrangler process has it open, takes seconds instead. The schema
 // comes from the real migrations, applied by wrangler before this runs, so the rows land in the same tables
 // and indexes the API reads. Indexes of the big tables are dropped during the load and rebuilt from their
 // stored SQL afterwards, which is quicker than keeping them up to date row by row.
@@ -47,7 +47,7 @@ function weighted(next, values, weights) {
   return values.at(-1);
 }
 
-/** The D1 database file wrangler persists under `persistTo`: the one SQLite file that is not Miniflare's metadata. */
+/** Finds the D1 database file wrangler persists under `persistTo`: the one SQLite file that is not Miniflare's metadata. */
 export function findD1File(persistTo) {
   const folder = join(persistTo, "v3", "d1", "miniflare-D1DatabaseObject");
   const files = readdirSync(folder).filter((name) => name.endsWith(".sqlite") && name !== "metadata.sqlite");
@@ -64,7 +64,9 @@ const pad = (value) => value.toString(36).padStart(6, "0");
 function shapeOpportunity(next, ageMs) {
   const closedChance = Math.min(0.95, ageMs / (90 * DAY));
   const closed = next() < closedChance;
-  const stage = closed ? (next() < 0.35 ? "won" : "lost") : weighted(next, OPEN_STAGES, OPEN_STAGE_WEIGHTS);
+  let stage;
+  if (closed) stage = next() < 0.35 ? "won" : "lost";
+  else stage = weighted(next, OPEN_STAGES, OPEN_STAGE_WEIGHTS);
   const stalled = !closed && ageMs > 10 * DAY && next() < 0.5;
   const ownerRoll = next();
   const owner = ownerRoll < UNASSIGNED_SHARE ? null : `user_bench_${String(1 + Math.floor(Math.pow(next(), 1.6) * OWNER_COUNT)).padStart(2, "0")}`;
@@ -119,7 +121,9 @@ export function writeBenchFirm(file, { opportunities, activities, now, seed = 42
 
   // The firm and its people: a copy of the demo firm's settings, the demo partner plus twelve owners.
   const firmColumns = db.prepare("SELECT name FROM pragma_table_info('firms')").all().map((row) => row.name);
-  const copied = firmColumns.map((name) => (name === "id" ? "?" : name === "name" ? "?" : name === "slug" ? "?" : name)).join(", ");
+  // The new firm's id, name and slug are bound; every other column is copied from the demo firm.
+  const bound = new Set(["id", "name", "slug"]);
+  const copied = firmColumns.map((name) => (bound.has(name) ? "?" : name)).join(", ");
   db.prepare(`INSERT INTO firms (${firmColumns.join(", ")}) SELECT ${copied} FROM firms WHERE id = 'firm_demo'`).run(BENCH_FIRM, "Bench & Partners LLP", "bench-partners");
   const insertUser = db.prepare("INSERT INTO users (id, email, name, created_at) VALUES (?, ?, ?, ?)");
   const insertMember = db.prepare("INSERT INTO memberships (firm_id, user_id, role, created_at) VALUES (?, ?, ?, ?)");
