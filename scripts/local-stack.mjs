@@ -2,10 +2,10 @@
 // and runs it under its own `wrangler dev`, and serves the demo firm's website. Used by `npm start`, the browser
 // tests and the benchmarks.
 import { spawn, spawnSync } from "node:child_process";
-import { randomBytes } from "node:crypto";
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { createHash, randomBytes } from "node:crypto";
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { dirname, join } from "node:path";
+import { dirname, join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
 import { startDemoSite } from "../apps/embed/demo/serve.mjs";
 
@@ -137,8 +137,64 @@ async function waitForOk(url, child, timeoutMs) {
   throw new Error(`${url} did not respond with a 2xx status within ${timeoutMs / 1000} s`);
 }
 
-/** Builds the dashboard Worker into apps/dashboard/.svelte-kit/cloudflare with `vite build`. */
-export function buildDashboard({ quiet = false } = {}) {
+/**
+ * Everything `vite build` of the dashboard reads: its own folder (without build output and installed packages),
+ * the workspace package it imports and the shared TypeScript settings. Dependencies count by the lockfile and by
+ * npm's record of what is installed (node_modules/.package-lock.json), which every `npm install` rewrites.
+ */
+const DASHBOARD_INPUTS = [
+  DASHBOARD_DIR,
+  join(ROOT, "packages", "core"),
+  join(ROOT, "tsconfig.base.json"),
+  join(ROOT, "package-lock.json"),
+  join(ROOT, "node_modules", ".package-lock.json"),
+];
+const SKIPPED_FOLDERS = new Set(["node_modules", ".svelte-kit", ".wrangler"]);
+const DASHBOARD_WORKER = join(DASHBOARD_DIR, ".svelte-kit", "cloudflare", "_worker.js");
+/** Outside .svelte-kit/cloudflare, which the adapter empties at the start of every build. */
+const DASHBOARD_STAMP = join(DASHBOARD_DIR, ".svelte-kit", "plumbline-build.sha256");
+
+function listFiles(path) {
+  if (!existsSync(path)) return [];
+  if (!statSync(path).isDirectory()) return [path];
+  return readdirSync(path, { withFileTypes: true })
+    .filter((entry) => !(entry.isDirectory() && SKIPPED_FOLDERS.has(entry.name)))
+    .flatMap((entry) => listFiles(join(path, entry.name)));
+}
+
+/**
+ * Hashes the dashboard's build inputs: each file's path and bytes, in sorted order, and the environment variables
+ * Vite puts into a build (VITE_ and PUBLIC_ prefixes). Any change to one of them changes the hash.
+ */
+export function dashboardSourceHash() {
+  const hash = createHash("sha256");
+  const files = DASHBOARD_INPUTS.flatMap(listFiles)
+    .map((file) => relative(ROOT, file))
+    .sort();
+  for (const file of files) {
+    hash.update(`${file}\0`);
+    hash.update(readFileSync(join(ROOT, file)));
+    hash.update("\0");
+  }
+  const buildEnv = Object.entries(process.env)
+    .filter(([name]) => name.startsWith("VITE_") || name.startsWith("PUBLIC_"))
+    .sort(([a], [b]) => a.localeCompare(b));
+  hash.update(JSON.stringify(buildEnv));
+  return hash.digest("hex");
+}
+
+/**
+ * Builds the dashboard Worker into apps/dashboard/.svelte-kit/cloudflare with `vite build`, unless the last
+ * build was made from the same inputs (dashboardSourceHash). The stamp is removed before a build and written
+ * only after one succeeds, so a failed or interrupted build is never reused. `force` builds regardless.
+ * Returns whether it built.
+ */
+export function buildDashboard({ quiet = false, force = false } = {}) {
+  const sourceHash = dashboardSourceHash();
+  const stamp = existsSync(DASHBOARD_STAMP) ? readFileSync(DASHBOARD_STAMP, "utf8").trim() : null;
+  if (!force && stamp === sourceHash && existsSync(DASHBOARD_WORKER)) return false;
+
+  rmSync(DASHBOARD_STAMP, { force: true });
   const result = spawnSync(process.execPath, [VITE_CLI, "build"], {
     cwd: DASHBOARD_DIR,
     encoding: "utf8",
@@ -148,6 +204,9 @@ export function buildDashboard({ quiet = false } = {}) {
   if (result.status !== 0) {
     throw new Error(`vite build of the dashboard failed with exit code ${result.status}:\n${result.stdout ?? ""}\n${result.stderr ?? ""}`);
   }
+  // Hashed again after the build, so an edit made while Vite ran leaves a stamp that no longer matches.
+  writeFileSync(DASHBOARD_STAMP, `${sourceHash === dashboardSourceHash() ? sourceHash : "changed during build"}\n`);
+  return true;
 }
 
 /**

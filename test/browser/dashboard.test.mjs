@@ -87,6 +87,11 @@ describe("dashboard", () => {
 
     await page.goto(`${environment.dashboardUrl}/firms/firm_demo/pipeline?channel=referral`);
     assert.equal(await page.getByRole("link", { name: "Aoife Byrne" }).count(), 0, "the channel filter hides a paid-search enquiry");
+
+    await page.goto(`${environment.dashboardUrl}/firms/firm_demo/pipeline?stalled=stalled`);
+    assert.equal(await page.getByRole("link", { name: "Aoife Byrne" }).count(), 0, "the stalled-only filter hides a new enquiry");
+    await page.goto(`${environment.dashboardUrl}/firms/firm_demo/pipeline?stalled=moving&channel=paid_search`);
+    await page.getByRole("link", { name: "Aoife Byrne" }).waitFor();
     await context.close();
   });
 

@@ -1,6 +1,5 @@
 import {
   contacts,
-  createDatabase,
   encodeCursor,
   findActiveApiKeyByHash,
   findFormByKey,
@@ -12,12 +11,12 @@ import {
   listOpportunities,
   markMessagesQueued,
   outboundMessages,
-  type Database,
 } from "@plumbline/db";
 import { env } from "cloudflare:workers";
 import { eq } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
 import { callApi, submitJson } from "../support/api";
+import { recordingD1, recordingDatabase, type RecordedStatement } from "../support/recording-d1";
 import { seedTwoFirms, testDatabase } from "../support/seed";
 
 type ColumnInfo = { name: string; notnull: number; pk: number };
@@ -187,45 +186,6 @@ describe("schema, contacts indexes", () => {
     expect(String((failure as Error).cause)).toMatch(/UNIQUE constraint failed: contacts\.firm_id, contacts\.email_normalised/);
   });
 });
-
-/** One statement as D1 received it: the SQL text, and the values bound to its placeholders. */
-type RecordedStatement = { sql: string; params: unknown[] };
-
-/**
- * Wraps the D1 binding so that every statement's SQL and bound values are recorded before D1 runs them. drizzle-orm 0.45
- * always prepares the SQL text and binds values separately, so the record shows where each value went.
- */
-function recordingD1(): { d1: D1Database; statements: RecordedStatement[] } {
-  const statements: RecordedStatement[] = [];
-  const real = env.DB;
-  const recording = {
-    prepare(sql: string) {
-      const entry: RecordedStatement = { sql, params: [] };
-      statements.push(entry);
-      const statement = real.prepare(sql);
-      return new Proxy(statement, {
-        get(target, property) {
-          if (property === "bind") {
-            return (...values: unknown[]) => {
-              entry.params.push(...values);
-              return target.bind(...values);
-            };
-          }
-          const value = Reflect.get(target, property, target) as unknown;
-          return typeof value === "function" ? value.bind(target) : value;
-        },
-      });
-    },
-    batch: (batch: D1PreparedStatement[]) => real.batch(batch),
-    exec: (sql: string) => real.exec(sql),
-  } as unknown as D1Database;
-  return { d1: recording, statements };
-}
-
-function recordingDatabase(): { db: Database; statements: RecordedStatement[] } {
-  const { d1, statements } = recordingD1();
-  return { db: createDatabase(d1), statements };
-}
 
 /** Appends SQL to `prefix` that would widen the query to every row if the value were pasted into the SQL text. */
 function hostile(prefix: string): string {

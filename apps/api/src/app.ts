@@ -31,6 +31,7 @@ import { registerInvitationRoutes } from "./routes/v1_invitations";
 import { registerFormsAdminRoutes } from "./routes/v1_forms_admin";
 import { registerOpportunitySummary } from "./routes/v1_opportunities_summary";
 import { registerReportRoutes } from "./routes/v1_reports";
+import { registerOpportunityBoard } from "./routes/v1_opportunities_board";
 
 export function createApp() {
   const app = new Hono<HonoEnv>();
@@ -44,6 +45,7 @@ export function createApp() {
   registerListContacts(app);
   registerListOpportunities(app);
   registerOpportunitySummary(app);
+  registerOpportunityBoard(app);
   registerGetOpportunity(app);
   registerSubmissionRoutes(app);
   registerTaskRoutes(app);

@@ -23,6 +23,23 @@ export const listQuerySchema = z.object({
     .optional(),
 });
 
+/**
+ * The `owner` filter of the opportunity routes: a user id, or `none` for unassigned opportunities, which becomes
+ * null. User ids start with `user_`, so `none` cannot be one.
+ */
+export const ownerFilter = z
+  .string()
+  .min(1, { error: "must be a user id or none" })
+  .max(64, { error: "must be at most 64 characters" })
+  .transform((value) => (value === "none" ? null : value))
+  .optional();
+
+/** The `stalled` filter of the opportunity routes: `true` or `false`, as a boolean. */
+export const stalledFilter = z
+  .enum(["true", "false"], { error: "must be true or false" })
+  .transform((value) => value === "true")
+  .optional();
+
 /** Parses query parameters with a zod schema, answering 400 with the first bad parameter named. */
 export function parseQuery<T extends z.ZodType>(schema: T, query: Record<string, string>): z.infer<T> {
   const result = schema.safeParse(query);

@@ -1,4 +1,4 @@
-import type { Activity, Contact, Opportunity } from "@plumbline/db";
+import type { Activity, Contact, Opportunity, OpportunityWithContact } from "@plumbline/db";
 
 const iso = (value: Date | null) => (value ? value.toISOString() : null);
 
@@ -45,6 +45,11 @@ export function presentOpportunity(opportunity: Opportunity) {
     closedAt: iso(opportunity.closedAt),
     closeReason: opportunity.closeReason,
   };
+}
+
+/** An opportunity in a list, with its contact so the row can name the person. */
+export function presentListedOpportunity(row: OpportunityWithContact) {
+  return { ...presentOpportunity(row), contact: presentContact(row.contact) };
 }
 
 export function presentActivity(activity: Activity) {

@@ -4,8 +4,8 @@ import type { Hono } from "hono";
 import { z } from "zod";
 import type { HonoEnv } from "../context";
 import { requireFirm } from "../middleware/firm-access";
-import { presentOpportunity } from "./presenters";
-import { listQuerySchema, parseQuery } from "./list-query";
+import { presentListedOpportunity } from "./presenters";
+import { listQuerySchema, ownerFilter, parseQuery, stalledFilter } from "./list-query";
 
 const filterValue = z.string().max(64, { error: "must be at most 64 characters" }).optional();
 
@@ -15,13 +15,19 @@ const querySchema = listQuerySchema.extend({
   stage: z.enum(STAGE_KEYS, { error: `must be one of ${STAGE_KEYS.join(", ")}` }).optional(),
   channel: filterValue,
   contactId: filterValue,
+  owner: ownerFilter,
+  serviceLine: filterValue,
+  stalled: stalledFilter,
 });
 
-/** `GET /v1/opportunities`: the firm's opportunities, newest first, filterable by stage, channel and contact. */
+/**
+ * `GET /v1/opportunities`: the firm's opportunities, newest first, each with its contact, filterable by stage,
+ * channel, contact, owner (`none` for unassigned), service line and whether stalled.
+ */
 export function registerListOpportunities(app: Hono<HonoEnv>) {
   app.get("/v1/opportunities", requireFirm("viewer"), async (c) => {
-    const query = parseQuery(querySchema, c.req.query());
-    const page = await listOpportunities(c.get("services").db, c.get("firmId"), query);
-    return c.json({ data: page.data.map(presentOpportunity), nextCursor: page.nextCursor });
+    const { owner, ...query } = parseQuery(querySchema, c.req.query());
+    const page = await listOpportunities(c.get("services").db, c.get("firmId"), { ...query, ownerUserId: owner });
+    return c.json({ data: page.data.map(presentListedOpportunity), nextCursor: page.nextCursor });
   });
 }

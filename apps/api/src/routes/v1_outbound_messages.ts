@@ -13,7 +13,10 @@ import { ApiError, notFound } from "../errors";
 import { requireFirm } from "../middleware/firm-access";
 import { listQuerySchema, parseQuery } from "./list-query";
 
-const listSchema = listQuerySchema.extend({ status: z.enum(OUTBOUND_STATUSES).default("failed") });
+const listSchema = listQuerySchema.extend({
+  status: z.enum(OUTBOUND_STATUSES).default("failed"),
+  opportunityId: z.string().max(64, { error: "must be at most 64 characters" }).optional(),
+});
 
 function presentMessage(message: OutboundMessage) {
   return {
@@ -33,7 +36,8 @@ function presentMessage(message: OutboundMessage) {
 }
 
 /**
- * `GET /v1/outbound-messages` lists the firm's messages by status (failed ones by default), and
+ * `GET /v1/outbound-messages` lists the firm's messages by status (failed ones by default), optionally of one
+ * opportunity (`opportunityId`), and
  * `POST /v1/outbound-messages/{id}/retry` puts a failed one back on the queue.
  */
 export function registerOutboundMessageRoutes(app: Hono<HonoEnv>) {

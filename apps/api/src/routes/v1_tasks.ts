@@ -9,6 +9,7 @@ import { parseQuery } from "./list-query";
 const listSchema = z.object({
   status: z.enum(TASK_STATUSES).default("open"),
   assigneeUserId: z.string().max(64).optional(),
+  opportunityId: z.string().max(64, { error: "must be at most 64 characters" }).optional(),
   limit: z.coerce.number().int().min(1).max(100).default(50),
 });
 
@@ -27,7 +28,7 @@ function presentTask(task: Task) {
   };
 }
 
-/** `GET /v1/tasks` (open ones by due date, by default) and `POST /v1/tasks/{id}/complete`. */
+/** `GET /v1/tasks` (open ones by due date, by default; `opportunityId` narrows to one opportunity) and `POST /v1/tasks/{id}/complete`. */
 export function registerTaskRoutes(app: Hono<HonoEnv>) {
   app.get("/v1/tasks", requireFirm("viewer"), async (c) => {
     const query = parseQuery(listSchema, c.req.query());

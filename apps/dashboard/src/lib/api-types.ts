@@ -41,6 +41,11 @@ export interface Opportunity {
   closeReason: string | null;
 }
 
+/** A row of `GET /v1/opportunities`, which carries the opportunity's contact. */
+export interface ListedOpportunity extends Opportunity {
+  contact: Contact;
+}
+
 export interface Activity {
   id: string;
   type: string;
@@ -142,4 +147,11 @@ export interface FollowUpSettings {
 export interface PipelineSummary {
   stages: Array<{ stage: string; count: number; stalled: number; valueMinor: number }>;
   currency: string;
+  /** Every service line the firm's opportunities use, whatever the filters. */
+  serviceLines: string[];
+}
+
+/** `GET /v1/opportunities/board`: the summary with each stage's newest opportunities. */
+export interface PipelineBoard extends PipelineSummary {
+  stages: Array<PipelineSummary["stages"][number] & { opportunities: ListedOpportunity[]; nextCursor: string | null }>;
 }

@@ -216,11 +216,11 @@ export async function countSentTo(db: Database, firmId: string, recipient: strin
   return row?.count ?? 0;
 }
 
-/** Lists a firm's messages with one status, newest first. */
+/** Lists a firm's messages with one status, newest first, optionally of one opportunity. */
 export async function listOutboundMessages(
   db: Database,
   firmId: string,
-  options: { status: OutboundMessage["status"]; limit: number; cursor?: string | undefined },
+  options: { status: OutboundMessage["status"]; opportunityId?: string | undefined; limit: number; cursor?: string | undefined },
 ): Promise<Page<OutboundMessage>> {
   const rows = await db
     .select()
@@ -229,6 +229,7 @@ export async function listOutboundMessages(
       and(
         eq(outboundMessages.firmId, firmId),
         eq(outboundMessages.status, options.status),
+        options.opportunityId ? eq(outboundMessages.opportunityId, options.opportunityId) : undefined,
         afterCursor(outboundMessages.createdAt, outboundMessages.id, options.cursor),
       ),
     )

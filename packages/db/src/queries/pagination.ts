@@ -1,4 +1,4 @@
-import { and, eq, lt, or, type SQL } from "drizzle-orm";
+import { sql, type SQL } from "drizzle-orm";
 import type { SQLiteColumn } from "drizzle-orm/sqlite-core";
 
 /** A position in a list ordered by creation time, newest first, with the id breaking ties. */
@@ -29,13 +29,17 @@ export interface Page<T> {
   nextCursor: string | null;
 }
 
-/** Newest first; the created-at and id pair makes the order total, so pages never skip or repeat a row. */
+/**
+ * Newest first; the created-at and id pair makes the order total, so pages never skip or repeat a row. Written as
+ * one row-value comparison because SQLite turns that into a range on an index ending in (created_at, id), where
+ * the equivalent OR of two comparisons leaves it walking the index from the newest row.
+ */
 export function afterCursor(createdAt: SQLiteColumn, id: SQLiteColumn, cursor: string | undefined): SQL | undefined {
   if (!cursor) return undefined;
   const decoded = decodeCursor(cursor);
   if (!decoded) return undefined;
-  const at = new Date(decoded.createdAt);
-  return or(lt(createdAt, at), and(eq(createdAt, at), lt(id, decoded.id)));
+  // Instants are stored as epoch milliseconds, so the cursor's number compares directly with the column.
+  return sql`(${createdAt}, ${id}) < (${decoded.createdAt}, ${decoded.id})`;
 }
 
 /** Cuts the extra row a list query fetched and turns it into the next page's cursor. */

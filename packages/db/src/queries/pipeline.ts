@@ -1,4 +1,4 @@
-import { and, asc, desc, eq, gt, inArray, lte, sql, type SQL } from "drizzle-orm";
+import { and, asc, desc, eq, gt, inArray, isNotNull, isNull, lte, sql, type SQL } from "drizzle-orm";
 import type { Database } from "../client";
 import { activities, firms, meetings, opportunities } from "../schema";
 
@@ -230,9 +230,11 @@ export async function setOpportunityValue(db: Database, firmId: string, opportun
 
 /** Filters of the pipeline header's counts; each one given narrows the count. */
 export interface StageSummaryFilters {
-  ownerUserId?: string | undefined;
+  /** A user id, or null for unassigned opportunities. */
+  ownerUserId?: string | null | undefined;
   serviceLine?: string | undefined;
   channel?: string | undefined;
+  stalled?: boolean | undefined;
 }
 
 /**
@@ -241,9 +243,12 @@ export interface StageSummaryFilters {
  */
 export async function summariseStages(db: Database, firmId: string, filters: StageSummaryFilters) {
   const conditions: SQL[] = [eq(opportunities.firmId, firmId)];
+  if (filters.ownerUserId === null) conditions.push(isNull(opportunities.ownerUserId));
   if (filters.ownerUserId) conditions.push(eq(opportunities.ownerUserId, filters.ownerUserId));
   if (filters.serviceLine) conditions.push(eq(opportunities.serviceLine, filters.serviceLine));
   if (filters.channel) conditions.push(eq(opportunities.channel, filters.channel));
+  if (filters.stalled === true) conditions.push(isNotNull(opportunities.stalledAt));
+  if (filters.stalled === false) conditions.push(isNull(opportunities.stalledAt));
   return db
     .select({
       stage: opportunities.stage,
@@ -254,4 +259,21 @@ export async function summariseStages(db: Database, firmId: string, filters: Sta
     .from(opportunities)
     .where(and(...conditions))
     .groupBy(opportunities.stage);
+}
+
+/**
+ * Lists the distinct service lines of a firm's opportunities, in byte order, for the pipeline's filter. A plain
+ * DISTINCT would read every index entry of the firm. The recursive query instead seeks once per service line
+ * in opportunities_firm_service_line_stage_idx, so it costs the number of lines, not the number of rows.
+ */
+export async function listServiceLines(db: Database, firmId: string): Promise<string[]> {
+  const rows = await db.all<{ line: string }>(sql`
+    with recursive lines(line) as (
+      select min(service_line) from opportunities where firm_id = ${firmId} and service_line is not null
+      union all
+      select (select min(service_line) from opportunities where firm_id = ${firmId} and service_line > lines.line)
+      from lines where lines.line is not null
+    )
+    select line from lines where line is not null`);
+  return rows.map((row) => row.line);
 }

@@ -1,4 +1,5 @@
-import { and, asc, desc, eq } from "drizzle-orm";
+import { and, desc, eq, isNotNull, isNull, sql, type SQL } from "drizzle-orm";
+import type { SQLiteColumn } from "drizzle-orm/sqlite-core";
 import type { Database } from "../client";
 import { activities, contacts, opportunities } from "../schema";
 import { afterCursor, toPage, type Page } from "./pagination";
@@ -27,28 +28,55 @@ export interface OpportunityFilters {
   stage?: string | undefined;
   channel?: string | undefined;
   contactId?: string | undefined;
+  /** A user id, or null for unassigned opportunities. */
+  ownerUserId?: string | null | undefined;
+  serviceLine?: string | undefined;
+  stalled?: boolean | undefined;
+}
+
+/** An opportunity as lists show it: with its contact, so a card can name the person without a second call. */
+export type OpportunityWithContact = Opportunity & { contact: Contact };
+
+/**
+ * Builds the WHERE clause of the opportunity filters. Each filter that the pipeline page combines with a stage
+ * has an index on (firm, filter column, stage, created_at, id). A filtered column is therefore read from the
+ * index in list order, without a sort. test/db/query-plans.test.ts checks the plans.
+ */
+export function opportunityConditions(firmId: string, filters: OpportunityFilters): SQL | undefined {
+  // Stalled rows are few, and none in closed stages, so with stalled=true the partial index of stalled rows is the
+  // one to walk. Without statistics SQLite would pick an index with more equality columns, and then read every
+  // row of, say, a service line's lost opportunities to find none stalled. A unary plus keeps a term off indexes.
+  const viaStalledIndex = filters.stalled === true;
+  const equals = (column: SQLiteColumn, value: string) => (viaStalledIndex ? sql`+${column} = ${value}` : eq(column, value));
+  return and(
+    eq(opportunities.firmId, firmId),
+    filters.stage ? eq(opportunities.stage, filters.stage) : undefined,
+    filters.channel ? equals(opportunities.channel, filters.channel) : undefined,
+    filters.contactId ? eq(opportunities.contactId, filters.contactId) : undefined,
+    filters.ownerUserId === null ? (viaStalledIndex ? sql`+${opportunities.ownerUserId} is null` : isNull(opportunities.ownerUserId)) : undefined,
+    filters.ownerUserId ? equals(opportunities.ownerUserId, filters.ownerUserId) : undefined,
+    filters.serviceLine ? equals(opportunities.serviceLine, filters.serviceLine) : undefined,
+    filters.stalled === true ? isNotNull(opportunities.stalledAt) : undefined,
+    filters.stalled === false ? isNull(opportunities.stalledAt) : undefined,
+  );
 }
 
 export async function listOpportunities(
   db: Database,
   firmId: string,
   options: ListOptions & OpportunityFilters,
-): Promise<Page<Opportunity>> {
+): Promise<Page<OpportunityWithContact>> {
   const rows = await db
-    .select()
+    .select({ opportunity: opportunities, contact: contacts })
     .from(opportunities)
-    .where(
-      and(
-        eq(opportunities.firmId, firmId),
-        options.stage ? eq(opportunities.stage, options.stage) : undefined,
-        options.channel ? eq(opportunities.channel, options.channel) : undefined,
-        options.contactId ? eq(opportunities.contactId, options.contactId) : undefined,
-        afterCursor(opportunities.createdAt, opportunities.id, options.cursor),
-      ),
-    )
+    .innerJoin(contacts, and(eq(contacts.id, opportunities.contactId), eq(contacts.firmId, opportunities.firmId)))
+    .where(and(opportunityConditions(firmId, options), afterCursor(opportunities.createdAt, opportunities.id, options.cursor)))
     .orderBy(desc(opportunities.createdAt), desc(opportunities.id))
     .limit(options.limit + 1);
-  return toPage(rows, options.limit);
+  return toPage(
+    rows.map((row) => ({ ...row.opportunity, contact: row.contact })),
+    options.limit,
+  );
 }
 
 /** Most timeline entries returned with one opportunity; older ones beyond it are left out and flagged. */

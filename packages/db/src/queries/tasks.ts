@@ -80,7 +80,14 @@ export async function insertTaskNotices(db: Database, notices: NewTaskNotice[], 
   if (first) await db.batch([first, ...rest]);
 }
 
-export async function listTasks(db: Database, firmId: string, options: { status: Task["status"]; assigneeUserId?: string | undefined; limit: number }) {
+export interface TaskListOptions {
+  status: Task["status"];
+  assigneeUserId?: string | undefined;
+  opportunityId?: string | undefined;
+  limit: number;
+}
+
+export async function listTasks(db: Database, firmId: string, options: TaskListOptions) {
   return db
     .select()
     .from(tasks)
@@ -89,6 +96,7 @@ export async function listTasks(db: Database, firmId: string, options: { status:
         eq(tasks.firmId, firmId),
         eq(tasks.status, options.status),
         options.assigneeUserId ? eq(tasks.assigneeUserId, options.assigneeUserId) : undefined,
+        options.opportunityId ? eq(tasks.opportunityId, options.opportunityId) : undefined,
       ),
     )
     .orderBy(asc(tasks.dueAt), asc(tasks.id))

@@ -78,9 +78,18 @@ export const opportunities = sqliteTable(
   (table) => [
     uniqueIndex("opportunities_firm_reference_unique").on(table.firmId, table.reference),
     index("opportunities_firm_created_idx").on(table.firmId, table.createdAt, table.id),
-    index("opportunities_firm_stage_idx").on(table.firmId, table.stage, table.lastActivityAt),
+    // The pipeline's columns: one stage, newest first. Each filter of the pipeline page has an index of the same
+    // shape led by its column, so a filtered column is read in list order too.
+    index("opportunities_firm_stage_created_idx").on(table.firmId, table.stage, table.createdAt, table.id),
+    index("opportunities_firm_owner_stage_idx").on(table.firmId, table.ownerUserId, table.stage, table.createdAt, table.id),
+    index("opportunities_firm_service_line_stage_idx").on(table.firmId, table.serviceLine, table.stage, table.createdAt, table.id),
+    index("opportunities_firm_channel_stage_idx").on(table.firmId, table.channel, table.stage, table.createdAt, table.id),
+    // Partial: only stalled rows, so "stalled only" reads them without walking the rest of the stage.
+    index("opportunities_firm_stalled_stage_idx")
+      .on(table.firmId, table.stage, table.createdAt, table.id)
+      .where(sql`${table.stalledAt} is not null`),
     index("opportunities_firm_contact_idx").on(table.firmId, table.contactId),
-    index("opportunities_firm_channel_idx").on(table.firmId, table.channel, table.createdAt),
+    index("opportunities_firm_channel_idx").on(table.firmId, table.channel, table.createdAt, table.id),
     uniqueIndex("opportunities_reply_token_unique").on(table.replyToken),
     index("opportunities_next_stall_check_idx").on(table.nextStallCheckAt),
     // Covers the pipeline header's counts per stage, so they are read from the index without touching rows.

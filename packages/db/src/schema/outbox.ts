@@ -47,7 +47,8 @@ export const outboundMessages = sqliteTable(
   (table) => [
     index("outbound_status_queued_idx").on(table.status, table.queuedAt),
     index("outbound_firm_status_idx").on(table.firmId, table.status, table.createdAt),
-    index("outbound_firm_opportunity_idx").on(table.firmId, table.opportunityId),
+    // Ends in the list order, so one opportunity's messages come from the index newest first.
+    index("outbound_firm_opportunity_idx").on(table.firmId, table.opportunityId, table.status, table.createdAt, table.id),
     index("outbound_firm_recipient_idx").on(table.firmId, table.recipient, table.createdAt),
     index("outbound_integration_status_idx").on(table.integrationId, table.status, table.createdAt),
     index("outbound_firm_message_id_idx").on(table.firmId, table.messageIdHeader),

@@ -26,6 +26,7 @@ export const tasks = sqliteTable(
   (table) => [
     index("tasks_firm_status_due_idx").on(table.firmId, table.status, table.dueAt),
     index("tasks_next_reminder_idx").on(table.nextReminderAt),
-    index("tasks_firm_opportunity_idx").on(table.firmId, table.opportunityId),
+    // Ends in the list order, so one opportunity's tasks come from the index already sorted by due date.
+    index("tasks_firm_opportunity_idx").on(table.firmId, table.opportunityId, table.status, table.dueAt, table.id),
   ],
 );

@@ -9,8 +9,11 @@ import type { LayoutServerLoad } from "./$types";
  * for dates. The API checks access again on every call; this check only decides what to render.
  */
 export const load: LayoutServerLoad = async (event) => {
+  // Both at once: a firm the person cannot see fails either way, and the access check's 404 is thrown first.
+  const settingsRead = readJson<FollowUpSettings>(event, "/v1/settings/follow-up");
+  settingsRead.catch(() => undefined);
   const { me, firm } = await loadFirmAccess(event);
-  const settings = await readJson<FollowUpSettings>(event, "/v1/settings/follow-up");
+  const settings = await settingsRead;
   return {
     me,
     firm,

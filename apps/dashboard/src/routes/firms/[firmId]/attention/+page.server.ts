@@ -1,20 +1,18 @@
 import { fail } from "@sveltejs/kit";
-import type { Contact, EmailMessage, Integration, Opportunity, OutboundMessage, Page } from "$lib/api-types";
+import type { EmailMessage, Integration, ListedOpportunity, OutboundMessage, Page } from "$lib/api-types";
 import { readJson, sendChange } from "$lib/server/api-errors";
 import { retryMessageAction } from "$lib/server/actions";
 import { field } from "$lib/server/form-data";
 import type { Actions, PageServerLoad } from "./$types";
 
 export const load: PageServerLoad = async (event) => {
-  const [failed, integrations, unmatched, opportunities, contacts] = await Promise.all([
+  const [failed, integrations, unmatched, opportunities] = await Promise.all([
     readJson<Page<OutboundMessage>>(event, "/v1/outbound-messages?status=failed&limit=100"),
     readJson<Page<Integration>>(event, "/v1/integrations"),
     readJson<Page<EmailMessage>>(event, "/v1/emails/unmatched?limit=100"),
-    readJson<Page<Opportunity>>(event, "/v1/opportunities?limit=100"),
-    readJson<Page<Contact>>(event, "/v1/contacts?limit=100"),
+    readJson<Page<ListedOpportunity>>(event, "/v1/opportunities?limit=100"),
   ]);
 
-  const names = new Map(contacts.data.map((contact) => [contact.id, contact.name ?? contact.email ?? ""]));
   return {
     failed: failed.data,
     brokenIntegrations: integrations.data.filter((integration) => integration.status !== "active"),
@@ -22,7 +20,7 @@ export const load: PageServerLoad = async (event) => {
     // Choices for filing an email: the newest opportunities, labelled by contact and reference.
     opportunityChoices: opportunities.data.map((opportunity) => ({
       id: opportunity.id,
-      label: [names.get(opportunity.contactId), opportunity.reference].filter(Boolean).join(" · "),
+      label: [opportunity.contact.name ?? opportunity.contact.email, opportunity.reference].filter(Boolean).join(" · "),
     })),
   };
 };

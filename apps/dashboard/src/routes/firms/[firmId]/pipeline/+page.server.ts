@@ -1,67 +1,95 @@
-import type { Contact, Member, Opportunity, Page, PipelineSummary } from "$lib/api-types";
+import type { ListedOpportunity, Member, Page, PipelineBoard } from "$lib/api-types";
 import { CHANNELS, STAGES } from "$lib/format";
-import { readJson, readOptionalJson } from "$lib/server/api-errors";
+import { readJson } from "$lib/server/api-errors";
 import type { PageServerLoad } from "./$types";
 
-/** The API's largest page. Each column shows at most this many of its newest opportunities. */
-const COLUMN_LIMIT = 100;
+/**
+ * Cards per column: the newest matching opportunities of each stage. The filters narrow every stage on the API, so
+ * an older opportunity is found by filtering rather than by scrolling a longer column. At 100 per column the page
+ * measured about three times slower (docs/benchmarks.md).
+ */
+const COLUMN_LIMIT = 25;
 
-const FILTER_MAX_LENGTH = 100;
+/** Longest filter value the API accepts; it rejects a longer one with 400. */
+const FILTER_MAX_LENGTH = 64;
+
+/** The page's owner choice for opportunities without an owner; the API calls it `none`. */
+const UNASSIGNED = "unassigned";
+
+const STALLED_CHOICES = ["stalled", "moving"] as const;
 
 function readFilter(url: URL, name: string): string {
   return (url.searchParams.get(name) ?? "").trim().slice(0, FILTER_MAX_LENGTH);
 }
 
+/** Turns the page's filters into the API's query parameters. */
+function apiFilters(filters: { owner: string; serviceLine: string; channel: string; stalled: string }): URLSearchParams {
+  const query = new URLSearchParams();
+  if (filters.owner) query.set("owner", filters.owner === UNASSIGNED ? "none" : filters.owner);
+  if (filters.serviceLine) query.set("serviceLine", filters.serviceLine);
+  if (filters.channel) query.set("channel", filters.channel);
+  if (filters.stalled) query.set("stalled", String(filters.stalled === "stalled"));
+  return query;
+}
+
+/**
+ * Keeps what a card shows. SvelteKit writes the load's data into the page for hydration, so the attribution and
+ * the full contact of up to 800 cards would otherwise more than double the HTML.
+ */
+function toCard(opportunity: ListedOpportunity) {
+  const { contact } = opportunity;
+  return {
+    id: opportunity.id,
+    reference: opportunity.reference,
+    stage: opportunity.stage,
+    serviceLine: opportunity.serviceLine,
+    ownerUserId: opportunity.ownerUserId,
+    value: opportunity.value,
+    origin: opportunity.origin,
+    channel: opportunity.channel,
+    source: opportunity.source,
+    createdAt: opportunity.createdAt,
+    lastActivityAt: opportunity.lastActivityAt,
+    stalledAt: opportunity.stalledAt,
+    stalledReason: opportunity.stalledReason,
+    title: contact.name || contact.email || contact.phone || opportunity.reference,
+  };
+}
+
 export const load: PageServerLoad = async (event) => {
+  const stalled = readFilter(event.url, "stalled");
   const filters = {
     owner: readFilter(event.url, "owner"),
     serviceLine: readFilter(event.url, "serviceLine"),
     channel: readFilter(event.url, "channel"),
+    stalled: (STALLED_CHOICES as readonly string[]).includes(stalled) ? stalled : "",
   };
+  const query = apiFilters(filters);
+  query.set("limit", String(COLUMN_LIMIT));
 
-  const channelQuery = filters.channel ? `&channel=${encodeURIComponent(filters.channel)}` : "";
-  const summaryQuery = new URLSearchParams(Object.entries(filters).filter(([, value]) => value !== "")).toString();
-
-  const [columns, members, contacts, summary] = await Promise.all([
-    Promise.all(STAGES.map((stage) => readJson<Page<Opportunity>>(event, `/v1/opportunities?stage=${stage.key}&limit=${COLUMN_LIMIT}${channelQuery}`))),
+  // One call for every column and the counts: per-column calls each paid the API's authentication again.
+  const [board, members] = await Promise.all([
+    readJson<PipelineBoard>(event, `/v1/opportunities/board?${query}`),
     readJson<Page<Member>>(event, "/v1/members"),
-    // NOTE: contacts come newest first, 100 at most, so an older opportunity's card may show its reference
-    // without the contact's name. The opportunity page always has the name.
-    readJson<Page<Contact>>(event, "/v1/contacts?limit=100"),
-    readOptionalJson<PipelineSummary>(event, `/v1/opportunities/summary${summaryQuery ? `?${summaryQuery}` : ""}`),
   ]);
-
-  const serviceLines = new Set<string>();
-  for (const page of columns) for (const opportunity of page.data) if (opportunity.serviceLine) serviceLines.add(opportunity.serviceLine);
-
-  // NOTE: the list route filters by stage and channel only, so owner and service line are applied to each
-  // column's newest 100 here. The summary route (when the API has it) counts across every opportunity.
-  const matches = (opportunity: Opportunity) =>
-    (!filters.owner || (filters.owner === "unassigned" ? opportunity.ownerUserId === null : opportunity.ownerUserId === filters.owner)) &&
-    (!filters.serviceLine || opportunity.serviceLine === filters.serviceLine);
-
-  const contactNames = Object.fromEntries(contacts.data.map((contact) => [contact.id, contact.name ?? contact.email ?? contact.phone ?? ""]));
 
   return {
     filters,
-    stages: STAGES.map((stage, index) => {
-      const page = columns[index]!;
-      const counted = summary?.stages.find((entry) => entry.stage === stage.key);
-      const opportunities = page.data.filter(matches);
+    stages: STAGES.map((stage) => {
+      const column = board.stages.find((entry) => entry.stage === stage.key);
       return {
         key: stage.key,
         label: stage.label,
-        opportunities,
-        count: counted?.count ?? opportunities.length,
+        opportunities: (column?.opportunities ?? []).map(toCard),
+        count: column?.count ?? 0,
         // True when the column shows only the newest part of a longer list.
-        more: Boolean(page.nextCursor) || (counted ? counted.count > opportunities.length : false),
-        valueMinor: counted?.valueMinor ?? opportunities.reduce((total, opportunity) => total + (opportunity.value?.amountMinor ?? 0), 0),
+        more: Boolean(column?.nextCursor),
+        valueMinor: column?.valueMinor ?? 0,
       };
     }),
-    currency: summary?.currency ?? "GBP",
+    currency: board.currency,
     members: members.data,
-    contactNames,
-    serviceLines: [...serviceLines].sort((a, b) => a.localeCompare(b, "en-GB")),
+    serviceLines: [...board.serviceLines].sort((a, b) => a.localeCompare(b, "en-GB")),
     channels: [...CHANNELS],
   };
 };

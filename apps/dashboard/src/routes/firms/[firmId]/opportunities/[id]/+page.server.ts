@@ -8,22 +8,18 @@ import type { Actions, PageServerLoad } from "./$types";
 
 export const load: PageServerLoad = async (event) => {
   const id = encodeURIComponent(event.params.id);
-  // The opportunity first: another firm's id must end in a 404 before anything else is read.
-  const opportunity = await readJson<OpportunityDetail>(event, `/v1/opportunities/${id}`);
-
-  // NOTE: neither list filters by opportunity, so these read the firm's first 100 and keep this one's.
-  const [tasks, failed, members] = await Promise.all([
-    readJson<Page<Task>>(event, "/v1/tasks?status=open&limit=100"),
-    readJson<Page<OutboundMessage>>(event, "/v1/outbound-messages?status=failed&limit=100"),
+  // All four at once, but the opportunity is awaited first, so another firm's id ends in its 404. The other
+  // reads are scoped to the person's firm, so for such an id they find nothing.
+  const rest = Promise.all([
+    readJson<Page<Task>>(event, `/v1/tasks?status=open&opportunityId=${id}&limit=100`),
+    readJson<Page<OutboundMessage>>(event, `/v1/outbound-messages?status=failed&opportunityId=${id}&limit=100`),
     readJson<Page<Member>>(event, "/v1/members"),
   ]);
+  rest.catch(() => undefined);
+  const opportunity = await readJson<OpportunityDetail>(event, `/v1/opportunities/${id}`);
+  const [tasks, failed, members] = await rest;
 
-  return {
-    opportunity,
-    tasks: tasks.data.filter((task) => task.opportunityId === opportunity.id),
-    failedMessages: failed.data.filter((message) => message.opportunityId === opportunity.id),
-    members: members.data,
-  };
+  return { opportunity, tasks: tasks.data, failedMessages: failed.data, members: members.data };
 };
 
 export const actions: Actions = {
