@@ -185,6 +185,23 @@ describe("dashboard", () => {
     assert.ok(after.data.some((candidate) => candidate.id === task.id), "the task is still open");
   });
 
+  it("back after sign-out hides the client", async () => {
+    const context = await signedInContext(environment);
+    const page = await context.newPage();
+    const opened = await page.goto(`${environment.dashboardUrl}/firms/firm_demo/opportunities/${demoOpportunity.id}`);
+    assert.equal(opened.headers()["cache-control"], "no-store", "a signed-in page is not stored by the browser");
+    await page.getByRole("heading", { name: "Aoife Byrne" }).waitFor();
+    await page.waitForLoadState("networkidle");
+
+    await page.getByRole("button", { name: "Sign out" }).click();
+    await page.waitForURL(/\/sign-in$/);
+    await page.goBack();
+    await page.waitForLoadState("networkidle");
+    assert.equal(new URL(page.url()).pathname, "/sign-in", "Back lands on sign-in, not the stored opportunity page");
+    assert.doesNotMatch(await page.content(), /Aoife Byrne|aoife\.dashboard@example\.ie/);
+    await context.close();
+  });
+
   it("signed-out visitor is sent to sign-in", async () => {
     const page = await environment.browser.newPage();
     await page.goto(`${environment.dashboardUrl}/firms/firm_demo/pipeline`);
