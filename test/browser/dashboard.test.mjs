@@ -3,7 +3,7 @@
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
 import { after, before, describe, it } from "node:test";
-import { sendEnquiry, signedInContext, startBrowserEnvironment } from "./support.mjs";
+import { findOpportunityByEmail, sendEnquiry, signedInContext, startBrowserEnvironment } from "./support.mjs";
 
 const OTHER_API_KEY = "pl_test_otherfirmbrowser";
 
@@ -108,6 +108,33 @@ describe("dashboard", () => {
     assert.equal(open.data.filter((task) => task.opportunityId === demoOpportunity.id).length, 0, "no open task is left on the opportunity");
     await page.reload();
     assert.equal(await page.getByRole("heading", { name: "Task completed" }).count(), 1, "the timeline shows the completion");
+    await context.close();
+  });
+
+  it("reason typed before hydration is kept", async () => {
+    await sendEnquiry(environment, "demo", { name: "Reason Probe", email: "reason.probe@example.com" });
+    const opportunity = await findOpportunityByEmail(environment, "reason.probe@example.com");
+    const context = await signedInContext(environment);
+    const page = await context.newPage();
+
+    // Holds the page's scripts back until the reason is typed, as a slow connection does on a cold page.
+    let releaseScripts;
+    const scriptsHeld = new Promise((resolve) => (releaseScripts = resolve));
+    await page.route(/\/_app\/immutable\/.+\.js$/, async (route) => {
+      await scriptsHeld;
+      await route.continue();
+    });
+    await page.goto(`${environment.dashboardUrl}/firms/firm_demo/opportunities/${opportunity.id}`, { waitUntil: "domcontentloaded" });
+    const reason = "Engagement letter signed on paper.";
+    await page.getByLabel("Reason", { exact: true }).fill(reason);
+    releaseScripts();
+    await page.waitForLoadState("networkidle");
+    assert.equal(await page.getByLabel("Reason", { exact: true }).inputValue(), reason, "hydration keeps the typed reason");
+
+    await page.getByRole("button", { name: "Set stage" }).click();
+    await page.getByRole("status").filter({ hasText: /Stage (changed|kept)/ }).waitFor();
+    const detail = await environment.api(`/v1/opportunities/${opportunity.id}`);
+    assert.ok(detail.timeline.some((activity) => activity.data.reason === reason), "the timeline records the typed reason");
     await context.close();
   });
 
