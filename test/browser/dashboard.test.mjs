@@ -22,6 +22,21 @@ VALUES ('key_other', 'firm_other', 'Browser test key', 'pl_test_oth', '${createH
         unixepoch('now') * 1000);
 `;
 
+/** A demo-firm opportunity stalled for five days whose task is three days overdue, for the Attention page. */
+const STALLED_SQL = `
+INSERT INTO contacts (id, firm_id, name, email, email_normalised, created_at, updated_at)
+VALUES ('con_stalled_browser', 'firm_demo', 'Stella Stalled', 'stella.stalled@example.com', 'stella.stalled@example.com',
+        unixepoch('now') * 1000 - 20 * 86400000, unixepoch('now') * 1000 - 20 * 86400000);
+INSERT INTO opportunities (id, firm_id, contact_id, reference, stage, currency, origin, channel, last_touch_channel, attribution,
+                           created_at, updated_at, last_activity_at, stage_entered_at, stalled_at, stalled_reason)
+VALUES ('opp_stalled_browser', 'firm_demo', 'con_stalled_browser', 'ENQ-STAL-LED1', 'acknowledged', 'GBP', 'web_form', 'direct', 'direct', '{}',
+        unixepoch('now') * 1000 - 20 * 86400000, unixepoch('now') * 1000 - 5 * 86400000, unixepoch('now') * 1000 - 20 * 86400000,
+        unixepoch('now') * 1000 - 20 * 86400000, unixepoch('now') * 1000 - 5 * 86400000, 'stage_overdue');
+INSERT INTO tasks (id, firm_id, opportunity_id, assignee_user_id, kind, title, status, due_at, created_at, updated_at)
+VALUES ('task_stalled_browser', 'firm_demo', 'opp_stalled_browser', 'user_demo_partner', 'respond_to_enquiry', 'Call Stella Stalled back', 'open',
+        unixepoch('now') * 1000 - 3 * 86400000, unixepoch('now') * 1000 - 20 * 86400000, unixepoch('now') * 1000 - 20 * 86400000);
+`;
+
 /**
  * Opens a page and waits until SvelteKit has started in it. Typing before then is lost, because hydration
  * sets each input back to its server-rendered value.
@@ -55,7 +70,7 @@ describe("dashboard", () => {
   let otherOpportunityId;
 
   before(async () => {
-    environment = await startBrowserEnvironment({ extraSql: OTHER_FIRM_SQL });
+    environment = await startBrowserEnvironment({ extraSql: `${OTHER_FIRM_SQL}${STALLED_SQL}` });
     await sendEnquiry(
       environment,
       "demo",
@@ -175,6 +190,26 @@ describe("dashboard", () => {
 
     const settings = await environment.api("/v1/settings/follow-up");
     assert.deepEqual(settings.workingHours.filter((range) => range.day === 1), [{ day: 1, start: "09:00", end: "17:30" }], "nothing was saved");
+    await context.close();
+  });
+
+  it("attention lists overdue and stalled work", async () => {
+    const context = await signedInContext(environment);
+    const page = await context.newPage();
+    await page.goto(`${environment.dashboardUrl}/firms/firm_demo/attention`);
+
+    const overdue = page.locator("section", { has: page.getByRole("heading", { name: /^Overdue tasks/ }) });
+    assert.match(await overdue.textContent(), /Call Stella Stalled back/);
+    const allTasks = overdue.getByRole("link", { name: /overdue tasks in Tasks/ });
+    assert.equal(await allTasks.getAttribute("href"), "/firms/firm_demo/tasks?scope=everyone");
+
+    const stalled = page.locator("section", { has: page.getByRole("heading", { name: /^Stalled opportunities/ }) });
+    assert.match(await stalled.getByRole("heading").textContent(), /\(1\)/, "the heading counts the one stalled opportunity");
+    const opportunityLink = stalled.getByRole("link", { name: "Stella Stalled" });
+    assert.equal(await opportunityLink.getAttribute("href"), "/firms/firm_demo/opportunities/opp_stalled_browser");
+    assert.match(await stalled.textContent(), /No activity for more than .* in Acknowledged\./, "the stall's reason is shown");
+
+    assert.equal(await page.getByText("Nothing needs attention.").count(), 0);
     await context.close();
   });
 

@@ -1,21 +1,30 @@
 import { fail } from "@sveltejs/kit";
-import type { Contact, EmailMessage, Integration, Opportunity, OutboundMessage, Page } from "$lib/api-types";
-import { readJson, sendChange } from "$lib/server/api-errors";
+import type { Contact, EmailMessage, Integration, Opportunity, OutboundMessage, Page, PipelineSummary } from "$lib/api-types";
+import { readJson, readOptionalJson, sendChange } from "$lib/server/api-errors";
 import { retryMessageAction } from "$lib/server/actions";
+import { loadOverdueTasks, loadStalledOpportunities } from "$lib/server/attention";
 import { field } from "$lib/server/form-data";
 import type { Actions, PageServerLoad } from "./$types";
 
 export const load: PageServerLoad = async (event) => {
-  const [failed, integrations, unmatched, opportunities, contacts] = await Promise.all([
+  const [failed, integrations, unmatched, opportunities, contacts, overdueTasks, stalledOpportunities] = await Promise.all([
     readJson<Page<OutboundMessage>>(event, "/v1/outbound-messages?status=failed&limit=100"),
     readJson<Page<Integration>>(event, "/v1/integrations"),
     readJson<Page<EmailMessage>>(event, "/v1/emails/unmatched?limit=100"),
     readJson<Page<Opportunity>>(event, "/v1/opportunities?limit=100"),
     readJson<Page<Contact>>(event, "/v1/contacts?limit=100"),
+    loadOverdueTasks(event, new Date()),
+    readOptionalJson<PipelineSummary>(event, "/v1/opportunities/summary").then((summary) => loadStalledOpportunities(event, summary)),
   ]);
 
   const names = new Map(contacts.data.map((contact) => [contact.id, contact.name ?? contact.email ?? ""]));
   return {
+    overdueTasks,
+    stalled: {
+      ...stalledOpportunities,
+      // NOTE: contacts come newest first, 100 at most, so an older opportunity is labelled by its reference only.
+      longest: stalledOpportunities.longest.map((opportunity) => ({ ...opportunity, contactName: names.get(opportunity.contactId) ?? null })),
+    },
     failed: failed.data,
     brokenIntegrations: integrations.data.filter((integration) => integration.status !== "active"),
     unmatched: unmatched.data,
