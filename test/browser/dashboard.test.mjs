@@ -46,6 +46,16 @@ async function openHydrated(page, url) {
   await page.waitForLoadState("networkidle");
 }
 
+/** Collects the page's console errors and uncaught exceptions, such as Content Security Policy violations. */
+function collectConsoleErrors(page) {
+  const errors = [];
+  page.on("console", (message) => {
+    if (message.type() === "error") errors.push(message.text());
+  });
+  page.on("pageerror", (error) => errors.push(error.message));
+  return errors;
+}
+
 /**
  * Opens the local outbox from the "check your email" page and returns the newest sign-in link sent to `email`.
  * The API sends the email after its response, so the outbox is read again for up to ten seconds.
@@ -150,6 +160,22 @@ describe("dashboard", () => {
     await page.getByRole("status").filter({ hasText: /Stage (changed|kept)/ }).waitFor();
     const detail = await environment.api(`/v1/opportunities/${opportunity.id}`);
     assert.ok(detail.timeline.some((activity) => activity.data.reason === reason), "the timeline records the typed reason");
+    await context.close();
+  });
+
+  it("pipeline and opportunity log no errors", async () => {
+    const context = await signedInContext(environment);
+    const page = await context.newPage();
+    const errors = collectConsoleErrors(page);
+
+    await openHydrated(page, `${environment.dashboardUrl}/firms/firm_demo/pipeline`);
+    await page.getByRole("link", { name: "Aoife Byrne" }).click();
+    await page.waitForURL(/\/opportunities\//);
+    await page.getByRole("heading", { name: "Timeline" }).waitFor();
+    await page.waitForLoadState("networkidle");
+    await openHydrated(page, `${environment.dashboardUrl}/firms/firm_demo/opportunities/${demoOpportunity.id}`);
+
+    assert.deepEqual(errors, [], "the console shows no errors, CSP violations included");
     await context.close();
   });
 
