@@ -22,7 +22,10 @@ VALUES ('key_other', 'firm_other', 'Browser test key', 'pl_test_oth', '${createH
         unixepoch('now') * 1000);
 `;
 
-/** A demo-firm opportunity stalled for five days whose task is three days overdue, for the Attention page. */
+/**
+ * A demo-firm opportunity stalled for five days whose task is three days overdue, for the Attention page. Its
+ * enquiry and acknowledgement share one millisecond, as in a fast delivery, and were recorded in that order.
+ */
 const STALLED_SQL = `
 INSERT INTO contacts (id, firm_id, name, email, email_normalised, created_at, updated_at)
 VALUES ('con_stalled_browser', 'firm_demo', 'Stella Stalled', 'stella.stalled@example.com', 'stella.stalled@example.com',
@@ -35,6 +38,12 @@ VALUES ('opp_stalled_browser', 'firm_demo', 'con_stalled_browser', 'ENQ-STAL-LED
 INSERT INTO tasks (id, firm_id, opportunity_id, assignee_user_id, kind, title, status, due_at, created_at, updated_at)
 VALUES ('task_stalled_browser', 'firm_demo', 'opp_stalled_browser', 'user_demo_partner', 'respond_to_enquiry', 'Call Stella Stalled back', 'open',
         unixepoch('now') * 1000 - 3 * 86400000, unixepoch('now') * 1000 - 20 * 86400000, unixepoch('now') * 1000 - 20 * 86400000);
+INSERT INTO activities (id, firm_id, opportunity_id, contact_id, type, cause, origin, occurred_at, data, created_at)
+VALUES ('act_stalled_enquiry', 'firm_demo', 'opp_stalled_browser', 'con_stalled_browser', 'enquiry.received', 'web_form', 'plumbline',
+        unixepoch('now') * 1000 - 20 * 86400000, '{"formName":"Contact form"}', unixepoch('now') * 1000 - 20 * 86400000);
+INSERT INTO activities (id, firm_id, opportunity_id, contact_id, type, cause, origin, occurred_at, data, created_at)
+VALUES ('act_stalled_acknowledgement_sent_1', 'firm_demo', 'opp_stalled_browser', NULL, 'acknowledgement_email.sent', 'automation', 'local',
+        unixepoch('now') * 1000 - 20 * 86400000, '{"channel":"email","provider":"local","attempts":1}', unixepoch('now') * 1000 - 20 * 86400000);
 `;
 
 /**
@@ -236,6 +245,18 @@ describe("dashboard", () => {
     assert.match(await stalled.textContent(), /No activity for more than .* in Acknowledged\./, "the stall's reason is shown");
 
     assert.equal(await page.getByText("Nothing needs attention.").count(), 0);
+    await context.close();
+  });
+
+  it("timeline names the delivery provider", async () => {
+    const context = await signedInContext(environment);
+    const page = await context.newPage();
+    await page.goto(`${environment.dashboardUrl}/firms/firm_demo/opportunities/opp_stalled_browser`);
+
+    const acknowledgement = page.locator(".entry", { has: page.getByRole("heading", { name: "Acknowledgement email sent" }) });
+    const details = await acknowledgement.textContent();
+    assert.match(details, /Sent through the local outbox \(no mail provider set up\)\./);
+    assert.doesNotMatch(details, /through local\./);
     await context.close();
   });
 
