@@ -248,10 +248,15 @@ describe("dashboard", () => {
     await context.close();
   });
 
-  it("timeline names the delivery provider", async () => {
+  it("timeline orders and names deliveries", async () => {
     const context = await signedInContext(environment);
     const page = await context.newPage();
     await page.goto(`${environment.dashboardUrl}/firms/firm_demo/opportunities/opp_stalled_browser`);
+
+    // Both entries share a millisecond, and the acknowledgement's id sorts first, so only the written order puts
+    // the enquiry below its acknowledgement, newest first.
+    const titles = await page.locator(".entry h3").allTextContents();
+    assert.deepEqual(titles, ["Acknowledgement email sent", "Enquiry received"]);
 
     const acknowledgement = page.locator(".entry", { has: page.getByRole("heading", { name: "Acknowledgement email sent" }) });
     const details = await acknowledgement.textContent();
