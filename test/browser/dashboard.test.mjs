@@ -354,6 +354,10 @@ describe("dashboard", () => {
     const otherOpportunity = await page.goto(`${environment.dashboardUrl}/firms/firm_demo/opportunities/${otherOpportunityId}`);
     assert.equal(otherOpportunity.status(), 404);
 
+    await page.goto(`${environment.dashboardUrl}/firms/firm_demo/settings/routing`);
+    assert.equal(await page.getByText("No routing rules yet.", { exact: true }).count(), 1, "a partner reads that the firm has no rules");
+    assert.equal(await page.getByPlaceholder("Any service line").count(), 0, "a partner sees no blank rule rows");
+
     await openHydrated(page, `${environment.dashboardUrl}/firms/firm_demo/tasks`);
     await page.getByRole("button", { name: "Sign out" }).click();
     await page.waitForURL(/\/sign-in$/);
@@ -371,10 +375,19 @@ describe("dashboard", () => {
     await page.waitForURL(/\/firms\/firm_demo\/pipeline/);
     await page.waitForLoadState("networkidle");
 
+    assert.equal(await page.getByRole("button", { name: "Switch firm" }).count(), 0, "with scripts, choosing a firm is enough");
     await page.getByLabel("Firm").selectOption("firm_demo_ashworth");
-    await page.getByRole("button", { name: "Switch firm" }).click();
     await page.waitForURL(/\/firms\/firm_demo_ashworth\/pipeline/);
     assert.equal(await page.getByRole("link", { name: "Aoife Byrne" }).count(), 0, "the other firm's pipeline does not show this firm's enquiry");
+
+    const withoutScripts = await environment.browser.newContext({ javaScriptEnabled: false });
+    await withoutScripts.addCookies(await context.cookies());
+    const plainPage = await withoutScripts.newPage();
+    await plainPage.goto(`${environment.dashboardUrl}/firms/firm_demo_ashworth/pipeline`);
+    await plainPage.getByLabel("Firm").selectOption("firm_demo");
+    await plainPage.getByRole("button", { name: "Switch firm" }).click();
+    await plainPage.waitForURL(/\/firms\/firm_demo\/pipeline/);
+    await withoutScripts.close();
 
     const otherFirm = await page.goto(`${environment.dashboardUrl}/firms/firm_other/pipeline`);
     assert.equal(otherFirm.status(), 404, "a firm outside the agency is not found");
