@@ -3,7 +3,7 @@
 // tests and the benchmarks.
 import { spawn, spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -137,14 +137,57 @@ async function waitForOk(url, child, timeoutMs) {
   throw new Error(`${url} did not respond with a 2xx status within ${timeoutMs / 1000} s`);
 }
 
-/** Builds the dashboard Worker into apps/dashboard/.svelte-kit/cloudflare with `vite build`. */
-export function buildDashboard({ quiet = false } = {}) {
-  const result = spawnSync(process.execPath, [VITE_CLI, "build"], {
-    cwd: DASHBOARD_DIR,
-    encoding: "utf8",
-    env: childEnv(),
-    stdio: quiet ? "pipe" : ["ignore", "inherit", "inherit"],
-  });
+/** The Worker that the adapter writes at the end of the dashboard's build, after every source was read. */
+const DASHBOARD_BUILD_OUTPUT = join(DASHBOARD_DIR, ".svelte-kit", "cloudflare", "_worker.js");
+
+/** Folders that hold no source: dependencies, build output and wrangler's local state. */
+const NOT_SOURCE = new Set(["node_modules", ".svelte-kit", ".wrangler", "dist"]);
+
+/** Returns the directories of the workspace packages that the package in `directory` depends on, directly or not. */
+function workspaceDependencies(directory, found = new Set()) {
+  const manifest = JSON.parse(readFileSync(join(directory, "package.json"), "utf8"));
+  const names = Object.keys({ ...manifest.dependencies, ...manifest.devDependencies });
+  const packagesDir = join(ROOT, "packages");
+  for (const entry of readdirSync(packagesDir, { withFileTypes: true })) {
+    const candidate = join(packagesDir, entry.name);
+    if (!entry.isDirectory() || found.has(candidate) || !existsSync(join(candidate, "package.json"))) continue;
+    if (names.includes(JSON.parse(readFileSync(join(candidate, "package.json"), "utf8")).name)) {
+      found.add(candidate);
+      workspaceDependencies(candidate, found);
+    }
+  }
+  return found;
+}
+
+/** Returns the latest modification time, in ms, of `path` and every file and folder under it that is source. */
+function latestModification(path) {
+  const stats = statSync(path);
+  let latest = stats.mtimeMs;
+  if (stats.isDirectory()) {
+    for (const entry of readdirSync(path)) {
+      if (!NOT_SOURCE.has(entry)) latest = Math.max(latest, latestModification(join(path, entry)));
+    }
+  }
+  return latest;
+}
+
+/**
+ * True when the dashboard's last build finished after every change to its sources, those of the workspace packages
+ * it depends on, and package-lock.json (for dependency updates). Folder times count too, so a deleted file does.
+ */
+export function dashboardBuildIsCurrent() {
+  if (!existsSync(DASHBOARD_BUILD_OUTPUT)) return false;
+  const builtAt = statSync(DASHBOARD_BUILD_OUTPUT).mtimeMs;
+  const sources = [DASHBOARD_DIR, ...workspaceDependencies(DASHBOARD_DIR), join(ROOT, "package-lock.json")];
+  return sources.every((path) => latestModification(path) < builtAt);
+}
+
+/**
+ * Builds the dashboard Worker into apps/dashboard/.svelte-kit/cloudflare with `vite build`. Vite's output is kept
+ * out of the terminal unless the build fails, when the thrown error contains it.
+ */
+export function buildDashboard() {
+  const result = spawnSync(process.execPath, [VITE_CLI, "build"], { cwd: DASHBOARD_DIR, encoding: "utf8", env: childEnv() });
   if (result.status !== 0) {
     throw new Error(`vite build of the dashboard failed with exit code ${result.status}:\n${result.stdout ?? ""}\n${result.stderr ?? ""}`);
   }
@@ -152,7 +195,8 @@ export function buildDashboard({ quiet = false } = {}) {
 
 /**
  * Spawns `wrangler dev` in the background with its own process group, so that stop() ends wrangler and workerd
- * together. Returns the child, a stop function and a reader for the buffered output when `quiet` is set.
+ * together. Returns the child, a stop function, a reader for the buffered output when `quiet` is set, and
+ * follow(), which drops that buffer and sends later output to this process's stdout and stderr.
  */
 function spawnWranglerDev(args, { cwd, quiet }) {
   const child = spawn(process.execPath, [WRANGLER_CLI, ...args], {
@@ -162,10 +206,19 @@ function spawnWranglerDev(args, { cwd, quiet }) {
     detached: process.platform !== "win32",
   });
   let output = "";
+  let following = false;
   if (quiet) {
-    child.stdout.on("data", (chunk) => (output += chunk));
-    child.stderr.on("data", (chunk) => (output += chunk));
+    const collect = (terminal) => (chunk) => {
+      if (following) terminal.write(chunk);
+      else output += chunk;
+    };
+    child.stdout.on("data", collect(process.stdout));
+    child.stderr.on("data", collect(process.stderr));
   }
+  const follow = () => {
+    following = true;
+    output = "";
+  };
   const stop = () => {
     if (child.exitCode !== null) return;
     try {
@@ -174,7 +227,7 @@ function spawnWranglerDev(args, { cwd, quiet }) {
       child.kill("SIGTERM");
     }
   };
-  return { child, stop, output: () => output };
+  return { child, stop, output: () => output, follow };
 }
 
 function requireNode22() {
@@ -188,9 +241,11 @@ function requireNode22() {
  * Starts the API, the dashboard and the demo site. Returns their URLs and a `stop()` that ends all three.
  * `demoHistory` loads the demo firm's simulated months (for `npm start`); the benchmarks and browser tests start
  * from an empty firm.
- * `quiet` sends wrangler's output to a buffer that is printed only if start-up fails. `vars` overrides or adds
+ * `quiet` sends wrangler's output to a buffer that is printed only if start-up fails, until the returned
+ * followOutput() sends it to the terminal. `progress` prints a line as each slow step starts. `vars` overrides or adds
  * API Worker variables for this run only (`wrangler dev --var KEY:VALUE`), such as provider URLs pointing at
  * fakes. `dashboardPort: null` skips the dashboard (its build takes a while), for callers that need only the API.
+ * The dashboard is built only when dashboardBuildIsCurrent() finds a source changed since the last build.
  */
 export async function startLocalStack({
   apiPort = 8787,
@@ -199,14 +254,25 @@ export async function startLocalStack({
   host = "localhost",
   persistTo = ".wrangler/state",
   quiet = false,
+  progress = !quiet,
   extraSql = undefined,
   demoHistory = false,
   vars = {},
 } = {}) {
   requireNode22();
   ensureDevVars();
+  const report = progress ? (line) => console.log(line) : () => {};
+  report("Preparing the local database...");
   prepareLocalDatabase(persistTo, extraSql, { demoHistory });
-  if (dashboardPort !== null) buildDashboard({ quiet });
+  if (dashboardPort !== null) {
+    if (dashboardBuildIsCurrent()) {
+      report("The dashboard's last build is newer than its sources, so it is not rebuilt.");
+    } else {
+      report("Building the dashboard...");
+      buildDashboard();
+    }
+  }
+  report("Starting the API and the dashboard under wrangler dev...");
 
   const ip = host === "localhost" ? "127.0.0.1" : host;
   const apiUrl = `http://${host}:${apiPort}`;
@@ -262,6 +328,11 @@ export async function startLocalStack({
     demoUrl: demo.url.replace("127.0.0.1", host),
     /** Returns the API's wrangler output so far when `quiet` is set (empty otherwise), for callers that check for reloads. */
     output: () => api.output(),
+    /** Sends wrangler's later output (request logs, errors) to the terminal, when `quiet` kept it back. */
+    followOutput() {
+      api.follow();
+      dashboard?.follow();
+    },
     async stop() {
       await demo.close();
       dashboard?.stop();
