@@ -1,5 +1,5 @@
 import type { RequestEvent } from "@sveltejs/kit";
-import type { Opportunity, Page, PipelineSummary, Task } from "$lib/api-types";
+import type { Opportunity, OpportunityDetail, Page, PipelineSummary, Task } from "$lib/api-types";
 import { STALL_STAGES } from "$lib/stall-stages";
 import { readJson } from "./api-errors";
 
@@ -60,6 +60,27 @@ export async function loadStalledOpportunities(event: ApiEvent, summary: Pipelin
     longest: found.slice(0, ATTENTION_LIST_LENGTH),
     readLimitPerStage: perStage.some((result) => result.incomplete) ? PAGE_SIZE * MAX_PAGES_PER_STAGE : null,
   };
+}
+
+/**
+ * Adds each opportunity's contact name, from `knownNames` (contact id to name) or else from the opportunity's own
+ * record. A record that cannot be read leaves the name null, so the page shows the reference instead.
+ */
+export async function withContactNames(
+  event: ApiEvent,
+  opportunities: Opportunity[],
+  knownNames: Map<string, string>,
+): Promise<Array<Opportunity & { contactName: string | null }>> {
+  return Promise.all(
+    opportunities.map(async (opportunity) => {
+      const known = knownNames.get(opportunity.contactId);
+      if (known) return { ...opportunity, contactName: known };
+      const response = await event.locals.api(`/v1/opportunities/${encodeURIComponent(opportunity.id)}`);
+      if (!response.ok) return { ...opportunity, contactName: null };
+      const { contact } = (await response.json()) as OpportunityDetail;
+      return { ...opportunity, contactName: contact.name ?? contact.email ?? null };
+    }),
+  );
 }
 
 async function findStalledInStage(event: ApiEvent, stage: string, expected: number): Promise<{ stalled: Opportunity[]; incomplete: boolean }> {

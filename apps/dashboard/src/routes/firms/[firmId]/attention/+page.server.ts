@@ -2,7 +2,7 @@ import { fail } from "@sveltejs/kit";
 import type { Contact, EmailMessage, Integration, Opportunity, OutboundMessage, Page, PipelineSummary } from "$lib/api-types";
 import { readJson, readOptionalJson, sendChange } from "$lib/server/api-errors";
 import { retryMessageAction } from "$lib/server/actions";
-import { loadOverdueTasks, loadStalledOpportunities } from "$lib/server/attention";
+import { loadOverdueTasks, loadStalledOpportunities, withContactNames } from "$lib/server/attention";
 import { field } from "$lib/server/form-data";
 import type { Actions, PageServerLoad } from "./$types";
 
@@ -20,11 +20,8 @@ export const load: PageServerLoad = async (event) => {
   const names = new Map(contacts.data.map((contact) => [contact.id, contact.name ?? contact.email ?? ""]));
   return {
     overdueTasks,
-    stalled: {
-      ...stalledOpportunities,
-      // NOTE: contacts come newest first, 100 at most, so an older opportunity is labelled by its reference only.
-      longest: stalledOpportunities.longest.map((opportunity) => ({ ...opportunity, contactName: names.get(opportunity.contactId) ?? null })),
-    },
+    // The newest 100 contacts name most opportunities; the ones stalled longest are often older.
+    stalled: { ...stalledOpportunities, longest: await withContactNames(event, stalledOpportunities.longest, names) },
     failed: failed.data,
     brokenIntegrations: integrations.data.filter((integration) => integration.status !== "active"),
     unmatched: unmatched.data,
