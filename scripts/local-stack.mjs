@@ -211,7 +211,8 @@ export function buildDashboard({ quiet = false, force = false } = {}) {
 
 /**
  * Spawns `wrangler dev` in the background with its own process group, so that stop() ends wrangler and workerd
- * together. Returns the child, a stop function and a reader for the buffered output when `quiet` is set.
+ * together. Returns the child, a stop function, a reader for the buffered output when `quiet` is set, and
+ * follow(), which drops that buffer and sends later output to this process's stdout and stderr.
  */
 function spawnWranglerDev(args, { cwd, quiet }) {
   const child = spawn(process.execPath, [WRANGLER_CLI, ...args], {
@@ -221,10 +222,19 @@ function spawnWranglerDev(args, { cwd, quiet }) {
     detached: process.platform !== "win32",
   });
   let output = "";
+  let following = false;
   if (quiet) {
-    child.stdout.on("data", (chunk) => (output += chunk));
-    child.stderr.on("data", (chunk) => (output += chunk));
+    const collect = (terminal) => (chunk) => {
+      if (following) terminal.write(chunk);
+      else output += chunk;
+    };
+    child.stdout.on("data", collect(process.stdout));
+    child.stderr.on("data", collect(process.stderr));
   }
+  const follow = () => {
+    following = true;
+    output = "";
+  };
   const stop = () => {
     if (child.exitCode !== null) return;
     try {
@@ -233,7 +243,7 @@ function spawnWranglerDev(args, { cwd, quiet }) {
       child.kill("SIGTERM");
     }
   };
-  return { child, stop, output: () => output };
+  return { child, stop, output: () => output, follow };
 }
 
 function requireNode22() {
@@ -247,9 +257,11 @@ function requireNode22() {
  * Starts the API, the dashboard and the demo site. Returns their URLs and a `stop()` that ends all three.
  * `demoHistory` loads the demo firm's simulated months (for `npm start`); the benchmarks and browser tests start
  * from an empty firm.
- * `quiet` sends wrangler's output to a buffer that is printed only if start-up fails. `vars` overrides or adds
+ * `quiet` sends wrangler's output to a buffer that is printed only if start-up fails, until the returned
+ * followOutput() sends it to the terminal. `progress` prints a line as each slow step starts. `vars` overrides or adds
  * API Worker variables for this run only (`wrangler dev --var KEY:VALUE`), such as provider URLs pointing at
  * fakes. `dashboardPort: null` skips the dashboard (its build takes a while), for callers that need only the API.
+ * The dashboard is built only when an input of its build changed since the last one (dashboardSourceHash).
  */
 export async function startLocalStack({
   apiPort = 8787,
@@ -258,14 +270,23 @@ export async function startLocalStack({
   host = "localhost",
   persistTo = ".wrangler/state",
   quiet = false,
+  progress = !quiet,
   extraSql = undefined,
   demoHistory = false,
   vars = {},
 } = {}) {
   requireNode22();
   ensureDevVars();
+  const report = progress ? (line) => console.log(line) : () => {};
+  report("Preparing the local database...");
   prepareLocalDatabase(persistTo, extraSql, { demoHistory });
-  if (dashboardPort !== null) buildDashboard({ quiet });
+  if (dashboardPort !== null) {
+    report("Building the dashboard if its sources changed...");
+    // Vite's output stays out of the terminal; a failed build throws with it.
+    const built = buildDashboard({ quiet: true });
+    report(built ? "The dashboard was built." : "The dashboard's sources have not changed since its last build, so it was not rebuilt.");
+  }
+  report("Starting the API and the dashboard under wrangler dev...");
 
   const ip = host === "localhost" ? "127.0.0.1" : host;
   const apiUrl = `http://${host}:${apiPort}`;
@@ -321,6 +342,11 @@ export async function startLocalStack({
     demoUrl: demo.url.replace("127.0.0.1", host),
     /** Returns the API's wrangler output so far when `quiet` is set (empty otherwise), for callers that check for reloads. */
     output: () => api.output(),
+    /** Sends wrangler's later output (request logs, errors) to the terminal, when `quiet` kept it back. */
+    followOutput() {
+      api.follow();
+      dashboard?.follow();
+    },
     async stop() {
       await demo.close();
       dashboard?.stop();

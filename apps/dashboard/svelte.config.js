@@ -1,5 +1,16 @@
+import { createHash } from "node:crypto";
 import adapter from "@sveltejs/adapter-cloudflare";
 import { vitePreprocess } from "@sveltejs/vite-plugin-svelte";
+
+/**
+ * The style attribute of the hidden live region that SvelteKit adds to every page to announce client-side
+ * navigations (`#svelte-announcer`, written by @sveltejs/kit 2.70's src/core/sync/write_root.js). The browser
+ * creates it from parsed markup after start-up, so CSP treats the attribute as an inline style. It must match the
+ * attribute byte for byte: the browser test fails on any CSP error in the console if a SvelteKit upgrade changes it.
+ */
+const ANNOUNCER_STYLE =
+  "position: absolute; left: 0; top: 0; clip: rect(0 0 0 0); clip-path: inset(50%); overflow: hidden; white-space: nowrap; width: 1px; height: 1px";
+const ANNOUNCER_STYLE_HASH = `sha256-${createHash("sha256").update(ANNOUNCER_STYLE).digest("base64")}`;
 
 /** @type {import('@sveltejs/kit').Config} */
 const config = {
@@ -17,6 +28,9 @@ const config = {
         "default-src": ["self"],
         "script-src": ["self"],
         "style-src": ["self"],
+        // Allows exactly the announcer's style attribute. 'unsafe-hashes' lets a hash match an attribute, and
+        // applies only to the hashes listed here, so every other inline style stays blocked.
+        "style-src-attr": ["unsafe-hashes", ANNOUNCER_STYLE_HASH],
         "img-src": ["self", "data:"],
         "font-src": ["self"],
         "connect-src": ["self"],

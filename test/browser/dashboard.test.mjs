@@ -3,7 +3,7 @@
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
 import { after, before, describe, it } from "node:test";
-import { sendEnquiry, signedInContext, startBrowserEnvironment } from "./support.mjs";
+import { findOpportunityByEmail, sendEnquiry, signedInContext, startBrowserEnvironment } from "./support.mjs";
 
 const OTHER_API_KEY = "pl_test_otherfirmbrowser";
 
@@ -23,12 +23,46 @@ VALUES ('key_other', 'firm_other', 'Browser test key', 'pl_test_oth', '${createH
 `;
 
 /**
+ * A demo-firm opportunity stalled for five days whose task is three days overdue, for the Attention page. Its
+ * enquiry and acknowledgement share one millisecond, as in a fast delivery, and were recorded in that order.
+ */
+const STALLED_SQL = `
+INSERT INTO contacts (id, firm_id, name, email, email_normalised, created_at, updated_at)
+VALUES ('con_stalled_browser', 'firm_demo', 'Stella Stalled', 'stella.stalled@example.com', 'stella.stalled@example.com',
+        unixepoch('now') * 1000 - 20 * 86400000, unixepoch('now') * 1000 - 20 * 86400000);
+INSERT INTO opportunities (id, firm_id, contact_id, reference, stage, currency, origin, channel, last_touch_channel, attribution,
+                           created_at, updated_at, last_activity_at, stage_entered_at, stalled_at, stalled_reason)
+VALUES ('opp_stalled_browser', 'firm_demo', 'con_stalled_browser', 'ENQ-STAL-LED1', 'acknowledged', 'GBP', 'web_form', 'direct', 'direct', '{}',
+        unixepoch('now') * 1000 - 20 * 86400000, unixepoch('now') * 1000 - 5 * 86400000, unixepoch('now') * 1000 - 20 * 86400000,
+        unixepoch('now') * 1000 - 20 * 86400000, unixepoch('now') * 1000 - 5 * 86400000, 'stage_overdue');
+INSERT INTO tasks (id, firm_id, opportunity_id, assignee_user_id, kind, title, status, due_at, created_at, updated_at)
+VALUES ('task_stalled_browser', 'firm_demo', 'opp_stalled_browser', 'user_demo_partner', 'respond_to_enquiry', 'Call Stella Stalled back', 'open',
+        unixepoch('now') * 1000 - 3 * 86400000, unixepoch('now') * 1000 - 20 * 86400000, unixepoch('now') * 1000 - 20 * 86400000);
+INSERT INTO activities (id, firm_id, opportunity_id, contact_id, type, cause, origin, occurred_at, data, created_at)
+VALUES ('act_stalled_enquiry', 'firm_demo', 'opp_stalled_browser', 'con_stalled_browser', 'enquiry.received', 'web_form', 'plumbline',
+        unixepoch('now') * 1000 - 20 * 86400000, '{"formName":"Contact form"}', unixepoch('now') * 1000 - 20 * 86400000);
+INSERT INTO activities (id, firm_id, opportunity_id, contact_id, type, cause, origin, occurred_at, data, created_at)
+VALUES ('act_stalled_acknowledgement_sent_1', 'firm_demo', 'opp_stalled_browser', NULL, 'acknowledgement_email.sent', 'automation', 'local',
+        unixepoch('now') * 1000 - 20 * 86400000, '{"channel":"email","provider":"local","attempts":1}', unixepoch('now') * 1000 - 20 * 86400000);
+`;
+
+/**
  * Opens a page and waits until SvelteKit has started in it. Typing before then is lost, because hydration
  * sets each input back to its server-rendered value.
  */
 async function openHydrated(page, url) {
   await page.goto(url);
   await page.waitForLoadState("networkidle");
+}
+
+/** Collects the page's console errors and uncaught exceptions, such as Content Security Policy violations. */
+function collectConsoleErrors(page) {
+  const errors = [];
+  page.on("console", (message) => {
+    if (message.type() === "error") errors.push(message.text());
+  });
+  page.on("pageerror", (error) => errors.push(error.message));
+  return errors;
 }
 
 /**
@@ -55,7 +89,7 @@ describe("dashboard", () => {
   let otherOpportunityId;
 
   before(async () => {
-    environment = await startBrowserEnvironment({ extraSql: OTHER_FIRM_SQL });
+    environment = await startBrowserEnvironment({ extraSql: `${OTHER_FIRM_SQL}${STALLED_SQL}` });
     await sendEnquiry(
       environment,
       "demo",
@@ -113,6 +147,49 @@ describe("dashboard", () => {
     assert.equal(open.data.filter((task) => task.opportunityId === demoOpportunity.id).length, 0, "no open task is left on the opportunity");
     await page.reload();
     assert.equal(await page.getByRole("heading", { name: "Task completed" }).count(), 1, "the timeline shows the completion");
+    await context.close();
+  });
+
+  it("reason typed before hydration is kept", async () => {
+    await sendEnquiry(environment, "demo", { name: "Reason Probe", email: "reason.probe@example.com" });
+    const opportunity = await findOpportunityByEmail(environment, "reason.probe@example.com");
+    const context = await signedInContext(environment);
+    const page = await context.newPage();
+
+    // Holds the page's scripts back until the reason is typed, as a slow connection does on a cold page.
+    let releaseScripts;
+    const scriptsHeld = new Promise((resolve) => (releaseScripts = resolve));
+    await page.route(/\/_app\/immutable\/.+\.js$/, async (route) => {
+      await scriptsHeld;
+      await route.continue();
+    });
+    await page.goto(`${environment.dashboardUrl}/firms/firm_demo/opportunities/${opportunity.id}`, { waitUntil: "domcontentloaded" });
+    const reason = "Engagement letter signed on paper.";
+    await page.getByLabel("Reason", { exact: true }).fill(reason);
+    releaseScripts();
+    await page.waitForLoadState("networkidle");
+    assert.equal(await page.getByLabel("Reason", { exact: true }).inputValue(), reason, "hydration keeps the typed reason");
+
+    await page.getByRole("button", { name: "Set stage" }).click();
+    await page.getByRole("status").filter({ hasText: /Stage (changed|kept)/ }).waitFor();
+    const detail = await environment.api(`/v1/opportunities/${opportunity.id}`);
+    assert.ok(detail.timeline.some((activity) => activity.data.reason === reason), "the timeline records the typed reason");
+    await context.close();
+  });
+
+  it("pipeline and opportunity log no errors", async () => {
+    const context = await signedInContext(environment);
+    const page = await context.newPage();
+    const errors = collectConsoleErrors(page);
+
+    await openHydrated(page, `${environment.dashboardUrl}/firms/firm_demo/pipeline`);
+    await page.getByRole("link", { name: "Aoife Byrne" }).click();
+    await page.waitForURL(/\/opportunities\//);
+    await page.getByRole("heading", { name: "Timeline" }).waitFor();
+    await page.waitForLoadState("networkidle");
+    await openHydrated(page, `${environment.dashboardUrl}/firms/firm_demo/opportunities/${demoOpportunity.id}`);
+
+    assert.deepEqual(errors, [], "the console shows no errors, CSP violations included");
     await context.close();
   });
 
@@ -177,6 +254,43 @@ describe("dashboard", () => {
     await context.close();
   });
 
+  it("attention lists overdue and stalled work", async () => {
+    const context = await signedInContext(environment);
+    const page = await context.newPage();
+    await page.goto(`${environment.dashboardUrl}/firms/firm_demo/attention`);
+
+    const overdue = page.locator("section", { has: page.getByRole("heading", { name: /^Overdue tasks/ }) });
+    assert.match(await overdue.textContent(), /Call Stella Stalled back/);
+    const allTasks = overdue.getByRole("link", { name: /overdue tasks in Tasks/ });
+    assert.equal(await allTasks.getAttribute("href"), "/firms/firm_demo/tasks?scope=everyone");
+
+    const stalled = page.locator("section", { has: page.getByRole("heading", { name: /^Stalled opportunities/ }) });
+    assert.match(await stalled.getByRole("heading").textContent(), /\(1\)/, "the heading counts the one stalled opportunity");
+    const opportunityLink = stalled.getByRole("link", { name: "Stella Stalled" });
+    assert.equal(await opportunityLink.getAttribute("href"), "/firms/firm_demo/opportunities/opp_stalled_browser");
+    assert.match(await stalled.textContent(), /No activity for more than .* in Acknowledged\./, "the stall's reason is shown");
+
+    assert.equal(await page.getByText("Nothing needs attention.").count(), 0);
+    await context.close();
+  });
+
+  it("timeline orders and names deliveries", async () => {
+    const context = await signedInContext(environment);
+    const page = await context.newPage();
+    await page.goto(`${environment.dashboardUrl}/firms/firm_demo/opportunities/opp_stalled_browser`);
+
+    // Both entries share a millisecond, and the acknowledgement's id sorts first, so only the written order puts
+    // the enquiry below its acknowledgement, newest first.
+    const titles = await page.locator(".entry h3").allTextContents();
+    assert.deepEqual(titles, ["Acknowledgement email sent", "Enquiry received"]);
+
+    const acknowledgement = page.locator(".entry", { has: page.getByRole("heading", { name: "Acknowledgement email sent" }) });
+    const details = await acknowledgement.textContent();
+    assert.match(details, /Sent through the local outbox \(no mail provider set up\)\./);
+    assert.doesNotMatch(details, /through local\./);
+    await context.close();
+  });
+
   it("another firm's opportunity is not found", async () => {
     const context = await signedInContext(environment);
     const page = await context.newPage();
@@ -209,6 +323,23 @@ describe("dashboard", () => {
 
     const after = await environment.api("/v1/tasks?status=open&limit=100");
     assert.ok(after.data.some((candidate) => candidate.id === task.id), "the task is still open");
+  });
+
+  it("back after sign-out hides the client", async () => {
+    const context = await signedInContext(environment);
+    const page = await context.newPage();
+    const opened = await page.goto(`${environment.dashboardUrl}/firms/firm_demo/opportunities/${demoOpportunity.id}`);
+    assert.equal(opened.headers()["cache-control"], "no-store", "a signed-in page is not stored by the browser");
+    await page.getByRole("heading", { name: "Aoife Byrne" }).waitFor();
+    await page.waitForLoadState("networkidle");
+
+    await page.getByRole("button", { name: "Sign out" }).click();
+    await page.waitForURL(/\/sign-in$/);
+    await page.goBack();
+    await page.waitForLoadState("networkidle");
+    assert.equal(new URL(page.url()).pathname, "/sign-in", "Back lands on sign-in, not the stored opportunity page");
+    assert.doesNotMatch(await page.content(), /Aoife Byrne|aoife\.dashboard@example\.ie/);
+    await context.close();
   });
 
   it("signed-out visitor is sent to sign-in", async () => {
@@ -249,6 +380,10 @@ describe("dashboard", () => {
     const otherOpportunity = await page.goto(`${environment.dashboardUrl}/firms/firm_demo/opportunities/${otherOpportunityId}`);
     assert.equal(otherOpportunity.status(), 404);
 
+    await page.goto(`${environment.dashboardUrl}/firms/firm_demo/settings/routing`);
+    assert.equal(await page.getByText("No routing rules yet.", { exact: true }).count(), 1, "a partner reads that the firm has no rules");
+    assert.equal(await page.getByPlaceholder("Any service line").count(), 0, "a partner sees no blank rule rows");
+
     await openHydrated(page, `${environment.dashboardUrl}/firms/firm_demo/tasks`);
     await page.getByRole("button", { name: "Sign out" }).click();
     await page.waitForURL(/\/sign-in$/);
@@ -266,10 +401,19 @@ describe("dashboard", () => {
     await page.waitForURL(/\/firms\/firm_demo\/pipeline/);
     await page.waitForLoadState("networkidle");
 
+    assert.equal(await page.getByRole("button", { name: "Switch firm" }).count(), 0, "with scripts, choosing a firm is enough");
     await page.getByLabel("Firm").selectOption("firm_demo_ashworth");
-    await page.getByRole("button", { name: "Switch firm" }).click();
     await page.waitForURL(/\/firms\/firm_demo_ashworth\/pipeline/);
     assert.equal(await page.getByRole("link", { name: "Aoife Byrne" }).count(), 0, "the other firm's pipeline does not show this firm's enquiry");
+
+    const withoutScripts = await environment.browser.newContext({ javaScriptEnabled: false });
+    await withoutScripts.addCookies(await context.cookies());
+    const plainPage = await withoutScripts.newPage();
+    await plainPage.goto(`${environment.dashboardUrl}/firms/firm_demo_ashworth/pipeline`);
+    await plainPage.getByLabel("Firm").selectOption("firm_demo");
+    await plainPage.getByRole("button", { name: "Switch firm" }).click();
+    await plainPage.waitForURL(/\/firms\/firm_demo\/pipeline/);
+    await withoutScripts.close();
 
     const otherFirm = await page.goto(`${environment.dashboardUrl}/firms/firm_other/pipeline`);
     assert.equal(otherFirm.status(), 404, "a firm outside the agency is not found");

@@ -1,5 +1,6 @@
 import type { Activity } from "./api-types";
 import { formatDateTime, stageLabel } from "./format";
+import { providerName } from "./providers";
 
 /** One timeline entry as the opportunity page shows it. */
 export interface TimelineEntry {
@@ -53,7 +54,7 @@ function text(value: unknown): string | null {
 /** Words a delivery outcome such as `acknowledgement_email.failed`, with the provider's reason when it failed. */
 function describeDelivery(activity: Activity, kind: string, outcome: string): Pick<TimelineEntry, "title" | "tone" | "details"> {
   const what = MESSAGE_KINDS[kind] ?? kind.replace(/_/g, " ");
-  const via = text(activity.data.provider) ?? activity.origin;
+  const via = providerName(text(activity.data.provider) ?? activity.origin, text(activity.data.channel));
   const reason = text(activity.data.reason);
   if (outcome === "sent") return { title: `${what} sent`, tone: "success", details: [`Sent through ${via}.`] };
   if (outcome === "failed") return { title: `${what} failed`, tone: "danger", details: [reason ? `Reason: ${reason}.` : "The provider gave no reason.", `Attempts: ${String(activity.data.attempts ?? "")}.`] };

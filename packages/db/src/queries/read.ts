@@ -1,4 +1,4 @@
-import { and, desc, eq, isNotNull, isNull, sql, type SQL } from "drizzle-orm";
+import { and, asc, desc, eq, isNotNull, isNull, sql, type SQL } from "drizzle-orm";
 import type { SQLiteColumn } from "drizzle-orm/sqlite-core";
 import type { Database } from "../client";
 import { activities, contacts, opportunities } from "../schema";
@@ -99,12 +99,14 @@ export async function getOpportunityDetail(db: Database, firmId: string, opportu
     .get();
   if (!row) return null;
 
-  // Newest first so that the limit cuts the oldest entries, then reversed to read in time order.
+  // Newest first so that the limit cuts the oldest entries, then reversed to read in time order. Entries of the same
+  // millisecond follow SQLite's rowid, which is the order they were written in. Ids do not keep that order, because
+  // their last part is random and a delivery entry's id comes from its message.
   const newestFirst = await db
     .select()
     .from(activities)
     .where(and(eq(activities.firmId, firmId), eq(activities.opportunityId, opportunityId)))
-    .orderBy(desc(activities.occurredAt), desc(activities.id))
+    .orderBy(desc(activities.occurredAt), desc(sql`${activities}.rowid`))
     .limit(TIMELINE_LIMIT + 1);
 
   return {

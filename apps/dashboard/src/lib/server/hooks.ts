@@ -5,8 +5,15 @@ import { checkCsrf, csrfTokenFor } from "./csrf";
 import { withSecurityHeaders } from "./security-headers";
 import { readSession } from "./session";
 
-/** Adds the security headers to whatever the later handlers return, error pages included. */
-export const securityHeaders: Handle = async ({ event, resolve }) => withSecurityHeaders(await resolve(event));
+/**
+ * Adds the security headers to whatever the later handlers return, error pages included. A request that came with
+ * a session cookie gets `Cache-Control: no-store` too, whichever page or endpoint produced the response.
+ */
+export const securityHeaders: Handle = async ({ event, resolve }) => {
+  const response = await resolve(event);
+  // `authenticate` sets locals.session, and runs inside resolve().
+  return withSecurityHeaders(response, { signedIn: Boolean(event.locals.session) });
+};
 
 /** Reads the session cookie and gives every load and action its API client and CSRF token. */
 export const authenticate: Handle = async ({ event, resolve }) => {

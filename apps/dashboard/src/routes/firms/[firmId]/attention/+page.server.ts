@@ -1,19 +1,24 @@
 import { fail } from "@sveltejs/kit";
-import type { EmailMessage, Integration, ListedOpportunity, OutboundMessage, Page } from "$lib/api-types";
-import { readJson, sendChange } from "$lib/server/api-errors";
+import type { EmailMessage, Integration, ListedOpportunity, OutboundMessage, Page, PipelineSummary } from "$lib/api-types";
+import { readJson, readOptionalJson, sendChange } from "$lib/server/api-errors";
 import { retryMessageAction } from "$lib/server/actions";
+import { loadOverdueTasks, loadStalledOpportunities } from "$lib/server/attention";
 import { field } from "$lib/server/form-data";
 import type { Actions, PageServerLoad } from "./$types";
 
 export const load: PageServerLoad = async (event) => {
-  const [failed, integrations, unmatched, opportunities] = await Promise.all([
+  const [failed, integrations, unmatched, opportunities, overdueTasks, stalled] = await Promise.all([
     readJson<Page<OutboundMessage>>(event, "/v1/outbound-messages?status=failed&limit=100"),
     readJson<Page<Integration>>(event, "/v1/integrations"),
     readJson<Page<EmailMessage>>(event, "/v1/emails/unmatched?limit=100"),
     readJson<Page<ListedOpportunity>>(event, "/v1/opportunities?limit=100"),
+    loadOverdueTasks(event, new Date()),
+    readOptionalJson<PipelineSummary>(event, "/v1/opportunities/summary").then((summary) => loadStalledOpportunities(event, summary)),
   ]);
 
   return {
+    overdueTasks,
+    stalled,
     failed: failed.data,
     brokenIntegrations: integrations.data.filter((integration) => integration.status !== "active"),
     unmatched: unmatched.data,

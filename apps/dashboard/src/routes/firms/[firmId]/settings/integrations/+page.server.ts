@@ -1,20 +1,25 @@
 import { fail } from "@sveltejs/kit";
 import type { Integration, Page } from "$lib/api-types";
 import { readJson, sendChange } from "$lib/server/api-errors";
+import { providerName } from "$lib/providers";
 import { field } from "$lib/server/form-data";
 import type { Actions, PageServerLoad } from "./$types";
 
+const KIND_LABELS = { mail: "Email", chat: "Chat", booking: "Bookings" } as const;
+
 /** Providers the "add" form offers, each as `kind:provider`. */
-const PROVIDERS = [
-  { value: "mail:postmark", label: "Email: Postmark" },
-  { value: "mail:resend", label: "Email: Resend" },
-  { value: "mail:sendgrid", label: "Email: SendGrid" },
-  { value: "mail:mailgun", label: "Email: Mailgun" },
-  { value: "chat:slack", label: "Chat: Slack" },
-  { value: "chat:teams", label: "Chat: Microsoft Teams" },
-  { value: "booking:calcom", label: "Bookings: Cal.com" },
-  { value: "booking:calendly", label: "Bookings: Calendly" },
-] as const;
+const PROVIDERS = (
+  [
+    ["mail", "postmark"],
+    ["mail", "resend"],
+    ["mail", "sendgrid"],
+    ["mail", "mailgun"],
+    ["chat", "slack"],
+    ["chat", "teams"],
+    ["booking", "calcom"],
+    ["booking", "calendly"],
+  ] as const
+).map(([kind, provider]) => ({ value: `${kind}:${provider}`, label: `${KIND_LABELS[kind]}: ${providerName(provider)}` }));
 
 export const load: PageServerLoad = async (event) => ({
   integrations: (await readJson<Page<Integration>>(event, "/v1/integrations")).data,
@@ -44,7 +49,7 @@ export const actions: Actions = {
       fieldNames: { "settings.domain": "domain" },
     });
     if (!result.ok) return result.failure;
-    const webhook = result.data.webhookUrl ? ` Paste this webhook URL into ${provider === "calcom" ? "Cal.com" : "Calendly"}: ${result.data.webhookUrl}` : "";
+    const webhook = result.data.webhookUrl ? ` Paste this webhook URL into ${providerName(provider)}: ${result.data.webhookUrl}` : "";
     return { form: "add", saved: `Integration added.${webhook}` };
   },
 
