@@ -56,6 +56,8 @@ const FIRM_TABLES = [
   "opportunities",
   "opportunity_touches",
   "outbound_messages",
+  "report_attribution",
+  "report_totals",
   "routing_rules",
   "submissions",
   "tasks",

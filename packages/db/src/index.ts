@@ -19,3 +19,4 @@ export * from "./queries/mail-events";
 export * from "./queries/auth";
 export * from "./queries/touches";
 export * from "./queries/reports";
+export * from "./report-summaries";

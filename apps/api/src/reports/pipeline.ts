@@ -1,13 +1,11 @@
 import { DEFAULT_STAGES, PIPELINE_AGE_BUCKETS, ratio, type PipelineAgeBucketKey } from "@plumbline/core";
-import { countChangeOrigins, countClosed, countOpenPipeline, countStalledByReason, findMemberNames, listStalled, type Database } from "@plumbline/db";
+import { countClosed, countOpenPipeline, countStalledByReason, findMemberNames, listStalled, sumEnquiryGroups, type Database } from "@plumbline/db";
 import { sum } from "./channels";
 import type { CsvTable } from "./csv";
 import { describeRequest, labelOf, type ReportRequest } from "./filters";
 
 /** Stalled opportunities listed by name; the counts by reason cover all of them. */
 const STALLED_LISTED = 50;
-/** Close reason the stall sweep writes when it closes an opportunity for the prospect's silence. */
-const SILENCE_REASON = "no response";
 
 const STAGE_LABELS = new Map<string, string>(DEFAULT_STAGES.map((stage) => [stage.key, stage.label]));
 
@@ -19,12 +17,12 @@ const STAGE_LABELS = new Map<string, string>(DEFAULT_STAGES.map((stage) => [stag
  */
 export async function buildPipelineReport(db: Database, request: ReportRequest, currency: string, now: Date) {
   const { from: _from, to: _to, ...dimensions } = request.filters;
-  const [open, stalledReasons, stalled, closed, origins, names] = await Promise.all([
+  const [open, stalledReasons, stalled, closed, enquiries, names] = await Promise.all([
     countOpenPipeline(db, dimensions, now),
     countStalledByReason(db, dimensions),
     listStalled(db, dimensions, STALLED_LISTED),
     countClosed(db, dimensions, request.startsAt, request.endsBefore),
-    countChangeOrigins(db, request.filters),
+    sumEnquiryGroups(db, request.filters),
     findMemberNames(db, request.filters.firmId),
   ]);
 
@@ -46,7 +44,7 @@ export async function buildPipelineReport(db: Database, request: ReportRequest, 
     };
   });
 
-  const closedCount = (predicate: (row: (typeof closed)[number]) => boolean) => sum(closed.filter(predicate).map((row) => row.closed));
+  const origins = { evidence: sum(enquiries.map((group) => group.evidenceChanges)), manual: sum(enquiries.map((group) => group.manualChanges)) };
   return {
     report: "pipeline-health",
     ...describeRequest(request),
@@ -66,11 +64,7 @@ export async function buildPipelineReport(db: Database, request: ReportRequest, 
         reason: row.stalledReason,
       })),
     },
-    closedInPeriod: {
-      won: closedCount((row) => row.stage === "won"),
-      lost: closedCount((row) => row.stage === "lost"),
-      closedForSilence: closedCount((row) => row.stage === "lost" && row.reason === SILENCE_REASON),
-    },
+    closedInPeriod: closed,
     dataOrigin: { evidenceChanges: origins.evidence, manualChanges: origins.manual, evidenceShare: ratio(origins.evidence, origins.evidence + origins.manual) },
     chart: {
       labels: byStage.map((stage) => stage.label),
