@@ -57,6 +57,7 @@ const FIRM_TABLES = [
   "opportunity_touches",
   "outbound_messages",
   "report_attribution",
+  "report_open",
   "report_totals",
   "routing_rules",
   "submissions",

@@ -2,7 +2,7 @@ import { RESPONSE_BANDS } from "@plumbline/core";
 import { REPORT_BAND_COUNT } from "./schema/reports";
 
 /**
- * SQL that keeps report_totals and report_attribution equal to a sum over opportunities and their touches.
+ * SQL that keeps report_totals, report_attribution and report_open equal to a sum over opportunities and their touches.
  *
  * Triggers, not query functions, do the upkeep: every statement that writes a fact the reports read (enquiry date,
  * channel, campaign, service line, owner, stage, value, first meeting, first response, evidence and manual
@@ -35,6 +35,9 @@ const FACT_COLUMNS = [
   "closed_at",
   "close_reason",
 ] as const;
+
+/** Further columns of an open opportunity that report_open reads. */
+const OPEN_COLUMNS = ["firm_id", "stage", "channel", "service_line", "owner_user_id", "value_minor", "closed_at", "stalled_at", "stalled_reason"] as const;
 
 /** Columns whose change can change an opportunity's credits: the rest only move report_totals. */
 const ATTRIBUTION_COLUMNS = ["firm_id", "enquiry_date", "channel", "utm_campaign", "service_line", "owner_user_id", "stage", "value_minor"] as const;
@@ -90,7 +93,8 @@ function totalMetrics(): [string, string][] {
 
 /** A SELECT of the fact columns from `alias` (NEW, OLD or a table alias) with `sign` +1 or −1. */
 function factRow(alias: string, sign: 1 | -1): string {
-  return `SELECT ${sign} AS sign, ${FACT_COLUMNS.map((column) => `${alias}.${column} AS ${column}`).join(", ")}`;
+  const columns = [...new Set([...FACT_COLUMNS, ...OPEN_COLUMNS])];
+  return `SELECT ${sign} AS sign, ${columns.map((column) => `${alias}.${column} AS ${column}`).join(", ")}`;
 }
 
 const GRAINS = "(SELECT 'day' AS grain UNION ALL SELECT 'month' UNION ALL SELECT 'firm_day' UNION ALL SELECT 'closed_day')";
@@ -115,6 +119,20 @@ function totalsInsert(source: string): string {
     `ON (g.grain = 'closed_day' AND r.closed_at IS NOT NULL) OR (g.grain <> 'closed_day' AND r.enquiry_date IS NOT NULL)`,
     `WHERE true GROUP BY 1, 2, 3, 4, 5, 6, 7`,
     upsert(TOTAL_KEY, metrics.map(([column]) => column)),
+  ].join("\n");
+}
+
+/** Adds the signed contributions of the open fact rows `source` to report_open. */
+function openInsert(source: string): string {
+  const sums = ["sum(r.sign)", "sum(r.sign * (r.stalled_at IS NOT NULL))", "sum(r.sign * coalesce(r.value_minor, 0))"];
+  const key = ["firm_id", "stage", "channel", "service_line", "owner_user_id", "stalled_reason"];
+  return [
+    `INSERT INTO report_open (${[...key, "open", "stalled", "value_minor"].join(", ")})`,
+    `SELECT r.firm_id, r.stage, r.channel, coalesce(r.service_line, ''), coalesce(r.owner_user_id, ''),`,
+    `CASE WHEN r.stalled_at IS NULL THEN '' ELSE coalesce(r.stalled_reason, '') END, ${sums.join(", ")}`,
+    `FROM (${source}) AS r WHERE r.closed_at IS NULL`,
+    `GROUP BY 1, 2, 3, 4, 5, 6 HAVING ${sums.map((sum) => `${sum} <> 0`).join(" OR ")}`,
+    upsert(key, ["open", "stalled", "value_minor"]),
   ].join("\n");
 }
 
@@ -167,9 +185,11 @@ export function triggerStatements(): string[] {
   return [
     trigger("report_summaries_opportunity_insert", "AFTER INSERT ON opportunities", null, [
       totalsInsert(factRow("NEW", 1)),
+      openInsert(factRow("NEW", 1)),
       attributionInsert(factRow("NEW", 1), touchesOf("NEW.firm_id", "NEW.id"), "true"),
     ]),
     trigger("report_totals_opportunity_update", `AFTER UPDATE OF ${FACT_COLUMNS.join(", ")} ON opportunities`, changed(FACT_COLUMNS), [totalsInsert(oldAndNew)]),
+    trigger("report_open_opportunity_update", `AFTER UPDATE OF ${OPEN_COLUMNS.join(", ")} ON opportunities`, changed(OPEN_COLUMNS), [openInsert(oldAndNew)]),
     trigger("report_attribution_opportunity_update", `AFTER UPDATE OF ${ATTRIBUTION_COLUMNS.join(", ")} ON opportunities`, changed(ATTRIBUTION_COLUMNS), [
       attributionInsert(oldAndNew, touchesOf("NEW.firm_id", "NEW.id"), "true"),
     ]),
@@ -198,7 +218,9 @@ export function rebuildStatements(): string[] {
   return [
     "DELETE FROM report_totals",
     "DELETE FROM report_attribution",
+    "DELETE FROM report_open",
     totalsInsert(`${factRow("o", 1)} FROM opportunities AS o`),
+    openInsert(`${factRow("o", 1)} FROM opportunities AS o`),
     attributionInsert(`${factRow("o", 1)} FROM opportunities AS o`, allTouches, "t.firm_id = r.firm_id AND t.opportunity_id = r.id"),
   ];
 }

@@ -2,7 +2,7 @@ import { PIPELINE_AGE_BUCKETS, RESPONSE_BANDS, splitPeriodByMonth, type Attribut
 import { and, asc, between, count, eq, gt, gte, isNotNull, isNull, lt, lte, min, or, sql, type SQL, type SQLWrapper } from "drizzle-orm";
 import type { Database } from "../client";
 import { SILENCE_CLOSE_REASON } from "../report-summaries";
-import { memberships, opportunities, reportAttribution, reportTotals, users } from "../schema";
+import { memberships, opportunities, reportAttribution, reportOpen, reportTotals, users } from "../schema";
 
 /**
  * Report filters. `from` and `to` are local dates ("YYYY-MM-DD", inclusive) in the firm's time zone, compared
@@ -57,13 +57,15 @@ function periodOf(table: typeof reportTotals | typeof reportAttribution, from: s
   return or(...ranges)!;
 }
 
-function totalsFilters(table: typeof reportTotals | typeof reportAttribution, filters: Dimensions): SQL[] {
+function totalsFilters(table: typeof reportTotals | typeof reportAttribution | typeof reportOpen, filters: Dimensions): SQL[] {
   const conditions: SQL[] = [eq(table.firmId, filters.firmId)];
   if (filters.ownerUserId) conditions.push(eq(table.ownerUserId, filters.ownerUserId));
   if (filters.serviceLine) conditions.push(eq(table.serviceLine, filters.serviceLine));
   if (filters.channel) conditions.push(eq(table.channel, filters.channel));
   return conditions;
 }
+
+const DAY_MS = 86_400_000;
 
 const total = (column: SQLWrapper) => sql<number>`coalesce(sum(${column}), 0)`.mapWith(Number);
 
@@ -222,22 +224,46 @@ export interface OpenGroup {
   valueMinor: number;
 }
 
-/** Open opportunities now, by stage and age band, through the partial index on open opportunities. */
-export async function countOpenPipeline(db: Database, filters: Omit<ReportFilters, "from" | "to">, now: Date): Promise<OpenGroup[]> {
+/** Age, in days, from which an open opportunity is in the last band and stays there. */
+const OLDEST_BAND_DAYS = PIPELINE_AGE_BUCKETS.findLast((bucket) => bucket.upToDays !== null)!.upToDays!;
+
+/**
+ * Open opportunities now, by stage and age band. Totals per stage come from report_open; the opportunities
+ * younger than the last band's start are read through the partial index on open ones in order of creation, and
+ * the rest of each stage's totals is the last band. The cost follows the recent enquiries and the groups.
+ */
+export async function countOpenPipeline(db: Database, filters: Dimensions, now: Date): Promise<OpenGroup[]> {
   const ageDays = sql`(${now.getTime()} - ${opportunities.createdAt}) / 86400000.0`;
   const ageBucket = bandCase(ageDays, PIPELINE_AGE_BUCKETS.map((bucket) => ({ key: bucket.key, upTo: bucket.upToDays })), null);
-  const rows = await db
-    .select({
-      stage: opportunities.stage,
-      ageBucket,
-      open: count(),
-      stalled: count(opportunities.stalledAt),
-      valueMinor: sql<number>`coalesce(sum(${opportunities.valueMinor}), 0)`.mapWith(Number),
-    })
-    .from(opportunities)
-    .where(and(...dimensionFilters(filters), isNull(opportunities.closedAt)))
-    .groupBy(opportunities.stage, ageBucket);
-  return rows.map((row) => ({ ...row, ageBucket: row.ageBucket as PipelineAgeBucketKey }));
+  const oldestFrom = new Date(now.getTime() - OLDEST_BAND_DAYS * DAY_MS);
+  const [totals, recent] = await Promise.all([
+    db
+      .select({ stage: reportOpen.stage, open: total(reportOpen.open), stalled: total(reportOpen.stalled), valueMinor: total(reportOpen.valueMinor) })
+      .from(reportOpen)
+      .where(and(...totalsFilters(reportOpen, filters)))
+      .groupBy(reportOpen.stage)
+      .having(gt(sql`sum(${reportOpen.open})`, 0)),
+    db
+      .select({ stage: opportunities.stage, ageBucket, open: count(), stalled: count(opportunities.stalledAt), valueMinor: total(opportunities.valueMinor) })
+      .from(opportunities)
+      .where(and(...dimensionFilters(filters), isNull(opportunities.closedAt), gt(opportunities.createdAt, oldestFrom)))
+      .groupBy(opportunities.stage, ageBucket),
+  ]);
+
+  const groups: OpenGroup[] = recent.map((row) => ({ ...row, ageBucket: row.ageBucket as PipelineAgeBucketKey }));
+  const oldest = PIPELINE_AGE_BUCKETS.at(-1)!.key;
+  for (const stage of totals) {
+    const young = groups.filter((group) => group.stage === stage.stage);
+    const rest = {
+      stage: stage.stage,
+      ageBucket: oldest,
+      open: stage.open - sumOf(young, (group) => group.open),
+      stalled: stage.stalled - sumOf(young, (group) => group.stalled),
+      valueMinor: stage.valueMinor - sumOf(young, (group) => group.valueMinor),
+    };
+    if (rest.open > 0) groups.push(rest);
+  }
+  return groups;
 }
 
 export interface StalledOpportunity {
@@ -250,7 +276,7 @@ export interface StalledOpportunity {
 }
 
 /** Lists the open opportunities stalled longest, at most `limit`, with their reasons. */
-export async function listStalled(db: Database, filters: Omit<ReportFilters, "from" | "to">, limit: number): Promise<StalledOpportunity[]> {
+export async function listStalled(db: Database, filters: Dimensions, limit: number): Promise<StalledOpportunity[]> {
   const rows = await db
     .select({
       id: opportunities.id,
@@ -267,17 +293,17 @@ export async function listStalled(db: Database, filters: Omit<ReportFilters, "fr
   return rows.map((row) => ({ ...row, stalledAt: row.stalledAt! }));
 }
 
-/** Stalled open opportunities by reason. */
-export async function countStalledByReason(db: Database, filters: Omit<ReportFilters, "from" | "to">) {
-  return db
-    .select({ reason: opportunities.stalledReason, stalled: count() })
-    .from(opportunities)
-    .where(and(...dimensionFilters(filters), isNull(opportunities.closedAt), isNotNull(opportunities.stalledAt)))
-    .groupBy(opportunities.stalledReason)
-    .orderBy(asc(opportunities.stalledReason));
+/** Stalled open opportunities by reason (null when none was recorded), from report_open. */
+export async function countStalledByReason(db: Database, filters: Dimensions) {
+  const rows = await db
+    .select({ reason: reportOpen.stalledReason, stalled: total(reportOpen.stalled) })
+    .from(reportOpen)
+    .where(and(...totalsFilters(reportOpen, filters)))
+    .groupBy(reportOpen.stalledReason)
+    .having(gt(sql`sum(${reportOpen.stalled})`, 0))
+    .orderBy(asc(reportOpen.stalledReason));
+  return rows.map((row) => ({ reason: nullable(row.reason), stalled: row.stalled }));
 }
-
-const DAY_MS = 86_400_000;
 
 export interface ClosedCounts {
   won: number;

@@ -102,9 +102,13 @@ export const opportunities = sqliteTable(
       table.evidenceChanges,
       table.manualChanges,
     ),
-    index("opportunities_firm_open_stage_idx")
-      .on(table.firmId, table.stage, table.createdAt, table.stalledAt, table.valueMinor, table.ownerUserId, table.serviceLine, table.channel)
+    // Open opportunities by age: the pipeline report reads the recent ones in order of creation, and the older
+    // ones as totals from report_open.
+    index("opportunities_firm_open_created_idx")
+      .on(table.firmId, table.createdAt, table.stage, table.stalledAt, table.valueMinor, table.ownerUserId, table.serviceLine, table.channel)
       .where(sql`${table.closedAt} is null`),
+    // The stalled opportunities listed longest first, without sorting every stalled one.
+    index("opportunities_firm_stalled_idx").on(table.firmId, table.stalledAt, table.id).where(sql`${table.closedAt} is null and ${table.stalledAt} is not null`),
     index("opportunities_firm_closed_idx").on(table.firmId, table.closedAt),
   ],
 );

@@ -91,3 +91,24 @@ export const reportAttribution = sqliteTable(
     }),
   ],
 );
+
+/**
+ * Open opportunities now, by stage, first-touch channel, service line, owner and stall reason ('' when not
+ * stalled), kept by the same triggers as report_totals. The pipeline report takes its totals from here and
+ * reads only the recent opportunities, whose age band still changes with the clock, one by one.
+ */
+export const reportOpen = sqliteTable(
+  "report_open",
+  {
+    firmId: firmId().references(() => firms.id),
+    stage: text("stage").notNull(),
+    channel: text("channel").notNull(),
+    serviceLine: text("service_line").notNull(),
+    ownerUserId: text("owner_user_id").notNull(),
+    stalledReason: text("stalled_reason").notNull(),
+    open: count("open"),
+    stalled: count("stalled"),
+    valueMinor: count("value_minor"),
+  },
+  (table) => [primaryKey({ columns: [table.firmId, table.stage, table.channel, table.serviceLine, table.ownerUserId, table.stalledReason] })],
+);
