@@ -114,7 +114,8 @@ function totalsInsert(source: string): string {
     `SELECT r.firm_id, g.grain,`,
     `CASE g.grain WHEN 'month' THEN substr(r.enquiry_date, 1, 7) WHEN 'closed_day' THEN date(r.closed_at / 1000, 'unixepoch') ELSE r.enquiry_date END,`,
     `${dimension("r.channel")}, ${dimension("r.utm_campaign")}, ${dimension("r.service_line")}, ${dimension("r.owner_user_id")},`,
-    metrics.map(([, value]) => `sum(r.sign * (${value}))`).join(", "),
+    // A comparison with a NULL is NULL, which a NOT NULL count column refuses.
+    metrics.map(([, value]) => `sum(r.sign * coalesce(${value}, 0))`).join(", "),
     `FROM (${source}) AS r JOIN ${GRAINS} AS g`,
     `ON (g.grain = 'closed_day' AND r.closed_at IS NOT NULL) OR (g.grain <> 'closed_day' AND r.enquiry_date IS NOT NULL)`,
     `WHERE true GROUP BY 1, 2, 3, 4, 5, 6, 7`,

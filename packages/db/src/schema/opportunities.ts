@@ -109,7 +109,8 @@ export const opportunities = sqliteTable(
       .where(sql`${table.closedAt} is null`),
     // The stalled opportunities listed longest first, without sorting every stalled one.
     index("opportunities_firm_stalled_idx").on(table.firmId, table.stalledAt, table.id).where(sql`${table.closedAt} is null and ${table.stalledAt} is not null`),
-    index("opportunities_firm_closed_idx").on(table.firmId, table.closedAt),
+    // Partial, so that the open pipeline's `closed_at is null` never picks it over the partial index on open ones.
+    index("opportunities_firm_closed_idx").on(table.firmId, table.closedAt).where(sql`${table.closedAt} is not null`),
   ],
 );
 
