@@ -1,5 +1,5 @@
 import { DEFAULT_STAGES, PIPELINE_AGE_BUCKETS, ratio, type PipelineAgeBucketKey } from "@plumbline/core";
-import { countClosed, countOpenPipeline, countStalledByReason, findMemberNames, listStalled, sumEnquiryGroups, type Database } from "@plumbline/db";
+import { countChangeOrigins, countClosed, countOpenPipeline, countStalledByReason, findMemberNames, listStalled, type Database } from "@plumbline/db";
 import { sum } from "./channels";
 import type { CsvTable } from "./csv";
 import { describeRequest, labelOf, type ReportRequest } from "./filters";
@@ -17,12 +17,12 @@ const STAGE_LABELS = new Map<string, string>(DEFAULT_STAGES.map((stage) => [stag
  */
 export async function buildPipelineReport(db: Database, request: ReportRequest, currency: string, now: Date) {
   const { from: _from, to: _to, ...dimensions } = request.filters;
-  const [open, stalledReasons, stalled, closed, enquiries, names] = await Promise.all([
+  const [open, stalledReasons, stalled, closed, origins, names] = await Promise.all([
     countOpenPipeline(db, dimensions, now),
     countStalledByReason(db, dimensions),
     listStalled(db, dimensions, STALLED_LISTED),
     countClosed(db, dimensions, request.startsAt, request.endsBefore),
-    sumEnquiryGroups(db, request.filters),
+    countChangeOrigins(db, request.filters),
     findMemberNames(db, request.filters.firmId),
   ]);
 
@@ -44,7 +44,6 @@ export async function buildPipelineReport(db: Database, request: ReportRequest, 
     };
   });
 
-  const origins = { evidence: sum(enquiries.map((group) => group.evidenceChanges)), manual: sum(enquiries.map((group) => group.manualChanges)) };
   return {
     report: "pipeline-health",
     ...describeRequest(request),

@@ -165,6 +165,16 @@ export async function sumEnquiryGroups(db: Database, filters: ReportFilters): Pr
   });
 }
 
+/** Changes made from evidence and by hand to the opportunities of the period, from report_totals. */
+export async function countChangeOrigins(db: Database, filters: ReportFilters): Promise<{ evidence: number; manual: number }> {
+  const row = await db
+    .select({ evidence: total(reportTotals.evidenceChanges), manual: total(reportTotals.manualChanges) })
+    .from(reportTotals)
+    .where(and(...totalsFilters(reportTotals, filters, false), periodOf(reportTotals, filters.firmId, filters.from, filters.to)))
+    .get();
+  return row ?? { evidence: 0, manual: 0 };
+}
+
 /** Enquiries and wins per response band, "none" being the enquiries without a response (and their wins). */
 export function bandsOf(groups: readonly EnquiryGroup[], basis: "clock" | "working"): { band: ResponseBandKey; enquiries: number; wins: number }[] {
   const timed = RESPONSE_BANDS.filter((band) => band.key !== "none");
