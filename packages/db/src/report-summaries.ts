@@ -4,9 +4,9 @@ import { REPORT_BAND_COUNT } from "./schema/reports";
 /**
  * SQL that keeps report_totals, report_attribution and report_open equal to a sum over opportunities and their touches.
  *
- * Triggers, not query functions, do the upkeep: every statement that writes a fact the reports read (enquiry date,
+ * Triggers, not query functions, do the upkeep. A statement that writes a fact the reports read (enquiry date,
  * channel, campaign, service line, owner, stage, value, first meeting, first response, evidence and manual
- * counters, closure) changes the totals inside the same statement, whichever code path, test or script wrote it.
+ * counters, closure, stall) changes the totals inside the same statement, whichever code path, test or script ran it.
  * An update takes the row's old contribution away and adds its new one, so an event processed twice, whose write
  * changes nothing, leaves the totals as they were. The same expressions rebuild the totals from scratch.
  *
@@ -39,7 +39,7 @@ const FACT_COLUMNS = [
 /** Further columns of an open opportunity that report_open reads. */
 const OPEN_COLUMNS = ["firm_id", "stage", "channel", "service_line", "owner_user_id", "value_minor", "closed_at", "stalled_at", "stalled_reason"] as const;
 
-/** Columns whose change can change an opportunity's credits: the rest only move report_totals. */
+/** Columns whose change can change an opportunity's credits. The others only move report_totals and report_open. */
 const ATTRIBUTION_COLUMNS = ["firm_id", "enquiry_date", "channel", "utm_campaign", "service_line", "owner_user_id", "stage", "value_minor"] as const;
 
 const TOTAL_KEY = ["firm_id", "grain", "bucket", "channel", "campaign", "service_line", "owner_user_id"];
@@ -48,7 +48,7 @@ const ATTRIBUTION_KEY = ["firm_id", "grain", "bucket", "channel", "service_line"
 const TIMED_BANDS = RESPONSE_BANDS.filter((band) => band.key !== "none");
 if (TIMED_BANDS.length !== REPORT_BAND_COUNT) throw new Error(`report_totals has ${REPORT_BAND_COUNT} band columns but RESPONSE_BANDS has ${TIMED_BANDS.length} timed bands`);
 
-/** The band test for column `minutes`: at or over the previous band's bound and under this one's. */
+/** Builds the test that `minutes` is at or over the previous band's bound and under this band's. */
 function inBand(minutes: string, index: number): string {
   const lower = index === 0 ? null : TIMED_BANDS[index - 1]!.upToMinutes;
   const upper = TIMED_BANDS[index]!.upToMinutes;
@@ -91,7 +91,7 @@ function totalMetrics(): [string, string][] {
   ];
 }
 
-/** A SELECT of the fact columns from `alias` (NEW, OLD or a table alias) with `sign` +1 or −1. */
+/** Builds a SELECT of the fact columns from `alias` (NEW, OLD or a table alias), with `sign` +1 or −1. */
 function factRow(alias: string, sign: 1 | -1): string {
   const columns = [...new Set([...FACT_COLUMNS, ...OPEN_COLUMNS])];
   return `SELECT ${sign} AS sign, ${columns.map((column) => `${alias}.${column} AS ${column}`).join(", ")}`;
@@ -114,7 +114,7 @@ function totalsInsert(source: string): string {
     `SELECT r.firm_id, g.grain,`,
     `CASE g.grain WHEN 'month' THEN substr(r.enquiry_date, 1, 7) WHEN 'closed_day' THEN date(r.closed_at / 1000, 'unixepoch') ELSE r.enquiry_date END,`,
     `${dimension("r.channel")}, ${dimension("r.utm_campaign")}, ${dimension("r.service_line")}, ${dimension("r.owner_user_id")},`,
-    // A comparison with a NULL is NULL, which a NOT NULL count column refuses.
+    // A comparison with NULL is NULL, which a NOT NULL count column rejects.
     metrics.map(([, value]) => `sum(r.sign * coalesce(${value}, 0))`).join(", "),
     `FROM (${source}) AS r JOIN ${GRAINS} AS g`,
     `ON (g.grain = 'closed_day' AND r.closed_at IS NOT NULL) OR (g.grain <> 'closed_day' AND r.enquiry_date IS NOT NULL)`,
@@ -149,9 +149,9 @@ function touchesOf(firm: string, opportunity: string, without?: string): string 
 }
 
 /**
- * Adds the signed credits of the won fact rows `source` to report_attribution, splitting each value over the
- * touches `touches` (joined on `on`) as attributeValue in packages/core does; with no touches, the opportunity's
- * own channel and campaign take all of it.
+ * Adds the signed credits of the won fact rows `source` to report_attribution. Each value is split over the
+ * touches `touches` (joined on `on`) as attributeValue in packages/core splits it. An opportunity without touches
+ * credits all of it to its own channel and campaign.
  */
 function attributionInsert(source: string, touches: string, on: string): string {
   const pos = "coalesce(t.pos, 1)";
@@ -179,7 +179,7 @@ function trigger(name: string, event: string, when: string | null, body: string[
   return `CREATE TRIGGER ${name} ${event}${when ? ` WHEN ${when}` : ""} BEGIN\n${body.map((statement) => `${statement};`).join("\n")}\nEND`;
 }
 
-/** The CREATE TRIGGER statements that keep the report summaries, in the order the migration runs them. */
+/** Builds the CREATE TRIGGER statements that keep the report summaries, in the order the migration runs them. */
 export function triggerStatements(): string[] {
   const oldAndNew = `${factRow("OLD", -1)} UNION ALL ${factRow("NEW", 1)}`;
   const current = (sign: 1 | -1) => `${factRow("o", sign)} FROM opportunities AS o WHERE o.id = NEW.opportunity_id AND o.firm_id = NEW.firm_id`;
@@ -209,7 +209,7 @@ export function triggerStatements(): string[] {
   ];
 }
 
-/** Statements that empty the report summaries and recompute them from opportunities and opportunity_touches. */
+/** Builds the statements that empty the report summaries and recompute them from opportunities and their touches. */
 export function rebuildStatements(): string[] {
   const allTouches = [
     `SELECT firm_id, opportunity_id, channel, coalesce(campaign, '') AS campaign,`,

@@ -5,7 +5,7 @@ import { firms } from "./tenancy";
 /**
  * Grains of report_totals. `day` and `month` hold each enquiry under its local enquiry date (or month) and its
  * channel, campaign, service line and owner, so a period adds whole months and at most two part-months of days.
- * `firm_day` holds the same per day with every dimension '' (seasonality without filters reads one row a day).
+ * `firm_day` contains the same per day with every dimension '', so seasonality without filters reads one row a day.
  * `closed_day` counts closures under the UTC date of closed_at, with the dimensions, for the pipeline report.
  */
 export const REPORT_TOTAL_GRAINS = ["day", "month", "firm_day", "closed_day"] as const;
@@ -26,9 +26,9 @@ function bandColumns(basis: "clock" | "working") {
 }
 
 /**
- * Sums of opportunity facts the reports read, kept by triggers on opportunities, opportunity_touches and firms
- * (the migration that creates this table installs them, from packages/db/src/report-summaries.ts), so every write
- * of a fact changes its totals in the same statement and they cannot drift. A dimension the opportunity lacks is
+ * Sums of opportunity facts the reports read. Triggers on opportunities, opportunity_touches and firms keep them,
+ * so every write of a fact changes its totals in the same statement. The migration that creates this table
+ * installs the triggers, written by packages/db/src/report-summaries.ts. A dimension the opportunity lacks is
  * stored as '' because NULLs never conflict in a primary key. Rows whose counts fall to 0 stay; readers skip them.
  */
 export const reportTotals = sqliteTable(
