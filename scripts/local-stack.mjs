@@ -77,6 +77,8 @@ function runWrangler(args, persistTo) {
 }
 
 export const DEMO_HISTORY_PATH = join(ROOT, "scripts", "seed", "demo-history.sql");
+/** Written by scripts/report-summaries-sql.ts from packages/db/src/report-summaries.ts. */
+const REBUILD_REPORT_SUMMARIES_PATH = join(ROOT, "scripts", "seed", "rebuild-report-summaries.sql");
 const DAY_MS = 86_400_000;
 
 /**
@@ -112,7 +114,9 @@ export function prepareLocalDatabase(persistTo, extraSql, { demoHistory = false 
     const directory = mkdtempSync(join(tmpdir(), "plumbline-demo-"));
     try {
       const file = join(directory, "demo-with-history.sql");
-      writeFileSync(file, `${readFileSync(seed, "utf8")}\n${demoHistorySql()}`);
+      // The triggers keep the report summaries as the rows go in; the rebuild makes them whole even for history
+      // loaded before the triggers existed.
+      writeFileSync(file, `${readFileSync(seed, "utf8")}\n${demoHistorySql()}\n${readFileSync(REBUILD_REPORT_SUMMARIES_PATH, "utf8")}`);
       runWrangler(["d1", "execute", "plumbline", "--local", "--file", file], persistTo);
     } finally {
       rmSync(directory, { recursive: true, force: true });

@@ -12,6 +12,7 @@ import {
   pipelineAgeBucketOf,
   responseBandOf,
   shareWithinTarget,
+  splitPeriodByMonth,
   toCsv,
   type AttributionModel,
   type DailyCount,
@@ -206,6 +207,21 @@ describe("seasonality", () => {
   it("keeps identical years from flagging small changes", () => {
     // SD 0 is floored to 1: band 5 ± 2.
     expect(baselineOf([5, 5, 5], "earlier_years")).toMatchObject({ low: 3, high: 7 });
+  });
+});
+
+describe("splitPeriodByMonth", () => {
+  it.each([
+    // from, to, whole months, leftover days
+    ["2026-03-01", "2026-03-31", ["2026-03", "2026-03"], []],
+    ["2026-03-01", "2026-03-30", null, [["2026-03-01", "2026-03-30"]]],
+    ["2025-12-06", "2026-12-05", ["2026-01", "2026-11"], [["2025-12-06", "2025-12-31"], ["2026-12-01", "2026-12-05"]]],
+    ["2026-02-15", "2026-04-10", ["2026-03", "2026-03"], [["2026-02-15", "2026-02-28"], ["2026-04-01", "2026-04-10"]]],
+    ["2024-02-01", "2024-02-29", ["2024-02", "2024-02"], []],
+    ["2026-03-02", "2026-04-30", ["2026-04", "2026-04"], [["2026-03-02", "2026-03-31"]]],
+    ["2026-03-10", "2026-03-10", null, [["2026-03-10", "2026-03-10"]]],
+  ] as const)("%s to %s", (from, to, months, days) => {
+    expect(splitPeriodByMonth(from, to)).toEqual({ months, days });
   });
 });
 

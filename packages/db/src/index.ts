@@ -20,3 +20,4 @@ export * from "./queries/mail-events";
 export * from "./queries/auth";
 export * from "./queries/touches";
 export * from "./queries/reports";
+export * from "./report-summaries";

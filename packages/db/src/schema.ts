@@ -10,3 +10,4 @@ export * from "./schema/integrations";
 export * from "./schema/meetings";
 export * from "./schema/emails";
 export * from "./schema/auth";
+export * from "./schema/reports";

@@ -1,5 +1,5 @@
-import { ATTRIBUTION_MODELS, attributeValue, formatMinorUnits, ratio, type AttributionModel } from "@plumbline/core";
-import { countByChannelAndCampaign, findWonOpportunityTouches, type Database } from "@plumbline/db";
+import { ATTRIBUTION_MODELS, formatMinorUnits, ratio, type AttributionModel } from "@plumbline/core";
+import { sumAttributedFees, sumEnquiryGroups, type Database, type EnquiryGroup } from "@plumbline/db";
 import { describeRequest, labelOf, type ReportRequest } from "./filters";
 import type { CsvTable } from "./csv";
 
@@ -25,7 +25,8 @@ interface ChannelRow {
  * fees over each won opportunity's touches by the three models, so each model's column adds up to the fees won.
  */
 export async function buildChannelsReport(db: Database, request: ReportRequest, currency: string) {
-  const [counts, won] = await Promise.all([countByChannelAndCampaign(db, request.filters), findWonOpportunityTouches(db, request.filters)]);
+  const [groups, credits] = await Promise.all([sumEnquiryGroups(db, request.filters), sumAttributedFees(db, request.filters)]);
+  const counts = byChannelAndCampaign(groups);
 
   const rows = new Map<string, ChannelRow>();
   const rowFor = (channel: string, campaign: string | null) => {
@@ -53,13 +54,7 @@ export async function buildChannelsReport(db: Database, request: ReportRequest, 
     Object.assign(row, { enquiries: count.enquiries, meetings: count.meetings, wins: count.wins, feesWonMinor: count.feesWonMinor });
     row.conversionRate = ratio(count.wins, count.enquiries);
   }
-  for (const opportunity of won) {
-    for (const model of ATTRIBUTION_MODELS) {
-      for (const credit of attributeValue(opportunity.touches, opportunity.valueMinor, model)) {
-        rowFor(credit.channel, credit.campaign).attributedMinor[model] += credit.minor;
-      }
-    }
-  }
+  for (const credit of credits) rowFor(credit.channel, credit.campaign).attributedMinor[credit.model] += credit.minor;
 
   const sorted = [...rows.values()].sort((a, b) => a.channel.localeCompare(b.channel) || (a.campaign ?? "").localeCompare(b.campaign ?? ""));
   const totals = {
@@ -83,6 +78,22 @@ export async function buildChannelsReport(db: Database, request: ReportRequest, 
   };
 
   return { report: "channels-to-revenue", ...describeRequest(request), currency, totals, rows: sorted, chart };
+}
+
+/** Adds up the groups of each first-touch channel and campaign. */
+function byChannelAndCampaign(groups: readonly EnquiryGroup[]) {
+  const totals = new Map<string, Pick<EnquiryGroup, "channel" | "campaign" | "enquiries" | "meetings" | "wins" | "feesWonMinor" | "winsWithoutValue">>();
+  for (const group of groups) {
+    const key = JSON.stringify([group.channel, group.campaign]);
+    const entry = totals.get(key) ?? { channel: group.channel, campaign: group.campaign, enquiries: 0, meetings: 0, wins: 0, feesWonMinor: 0, winsWithoutValue: 0 };
+    entry.enquiries += group.enquiries;
+    entry.meetings += group.meetings;
+    entry.wins += group.wins;
+    entry.feesWonMinor += group.feesWonMinor;
+    entry.winsWithoutValue += group.winsWithoutValue;
+    totals.set(key, entry);
+  }
+  return [...totals.values()];
 }
 
 export function channelsReportCsv(report: Awaited<ReturnType<typeof buildChannelsReport>>): CsvTable {

@@ -1,5 +1,5 @@
 import { ratio } from "@plumbline/core";
-import { countByServiceLineAndChannel, type Database } from "@plumbline/db";
+import { sumEnquiryGroups, type Database } from "@plumbline/db";
 import { sum } from "./channels";
 import type { CsvTable } from "./csv";
 import { describeRequest, labelOf, type ReportRequest } from "./filters";
@@ -19,7 +19,7 @@ function cellOf(enquiries: number, wins: number): Cell {
  * service line"), one column per first-touch channel, each cell with enquiries, wins and conversion, and totals.
  */
 export async function buildMatrixReport(db: Database, request: ReportRequest) {
-  const groups = await countByServiceLineAndChannel(db, request.filters);
+  const groups = await sumEnquiryGroups(db, request.filters);
   const serviceLines = [...new Set(groups.map((group) => group.serviceLine))].sort((a, b) => labelOf(a, "").localeCompare(labelOf(b, "")));
   const channels = [...new Set(groups.map((group) => group.channel))].sort();
 

@@ -6,8 +6,6 @@ import { describeRequest, labelOf, type ReportRequest } from "./filters";
 
 /** Stalled opportunities listed by name; the counts by reason cover all of them. */
 const STALLED_LISTED = 50;
-/** Close reason the stall sweep writes when it closes an opportunity for the prospect's silence. */
-const SILENCE_REASON = "no response";
 
 const STAGE_LABELS = new Map<string, string>(DEFAULT_STAGES.map((stage) => [stage.key, stage.label]));
 
@@ -46,7 +44,6 @@ export async function buildPipelineReport(db: Database, request: ReportRequest, 
     };
   });
 
-  const closedCount = (predicate: (row: (typeof closed)[number]) => boolean) => sum(closed.filter(predicate).map((row) => row.closed));
   return {
     report: "pipeline-health",
     ...describeRequest(request),
@@ -66,11 +63,7 @@ export async function buildPipelineReport(db: Database, request: ReportRequest, 
         reason: row.stalledReason,
       })),
     },
-    closedInPeriod: {
-      won: closedCount((row) => row.stage === "won"),
-      lost: closedCount((row) => row.stage === "lost"),
-      closedForSilence: closedCount((row) => row.stage === "lost" && row.reason === SILENCE_REASON),
-    },
+    closedInPeriod: closed,
     dataOrigin: { evidenceChanges: origins.evidence, manualChanges: origins.manual, evidenceShare: ratio(origins.evidence, origins.evidence + origins.manual) },
     chart: {
       labels: byStage.map((stage) => stage.label),

@@ -1,5 +1,5 @@
 import { conversionByBand, ratio, RESPONSE_BANDS, shareWithinTarget } from "@plumbline/core";
-import { countByResponseBand, countResponses, findMemberNames, type Database, type ResponseGroup } from "@plumbline/db";
+import { bandsOf, findMemberNames, sumEnquiryGroups, type Database, type EnquiryGroup } from "@plumbline/db";
 import { sum } from "./channels";
 import type { CsvTable } from "./csv";
 import { describeRequest, labelOf, type ReportRequest } from "./filters";
@@ -18,7 +18,7 @@ interface ResponseSummary {
   conversionRate: number | null;
 }
 
-function summarise(key: string | null, label: string, groups: ResponseGroup[]): ResponseSummary {
+function summarise(key: string | null, label: string, groups: EnquiryGroup[]): ResponseSummary {
   const enquiries = sum(groups.map((group) => group.enquiries));
   const responded = sum(groups.map((group) => group.responded));
   const withinTarget = sum(groups.map((group) => group.withinTarget));
@@ -38,8 +38,8 @@ function summarise(key: string | null, label: string, groups: ResponseGroup[]): 
   };
 }
 
-function rollUp(groups: ResponseGroup[], keyOf: (group: ResponseGroup) => string | null, labelFor: (key: string | null) => string): ResponseSummary[] {
-  const byKey = new Map<string | null, ResponseGroup[]>();
+function rollUp(groups: EnquiryGroup[], keyOf: (group: EnquiryGroup) => string | null, labelFor: (key: string | null) => string): ResponseSummary[] {
+  const byKey = new Map<string | null, EnquiryGroup[]>();
   for (const group of groups) byKey.set(keyOf(group), [...(byKey.get(keyOf(group)) ?? []), group]);
   return [...byKey.entries()].map(([key, members]) => summarise(key, labelFor(key), members)).sort((a, b) => a.label.localeCompare(b.label));
 }
@@ -50,13 +50,10 @@ function rollUp(groups: ResponseGroup[], keyOf: (group: ResponseGroup) => string
  * within the firm's target (in working minutes) and conversion by response band in clock and in working time.
  */
 export async function buildSpeedReport(db: Database, request: ReportRequest, firm: { id: string; responseTargetMinutes: number }) {
+  // Within-target counts in report_totals follow the firm's current target (a new target recounts them).
   const target = firm.responseTargetMinutes;
-  const [groups, clockBands, workingBands, names] = await Promise.all([
-    countResponses(db, request.filters, target),
-    countByResponseBand(db, request.filters, "clock"),
-    countByResponseBand(db, request.filters, "working"),
-    findMemberNames(db, firm.id),
-  ]);
+  const [groups, names] = await Promise.all([sumEnquiryGroups(db, request.filters), findMemberNames(db, firm.id)]);
+  const [clockBands, workingBands] = [bandsOf(groups, "clock"), bandsOf(groups, "working")];
 
   const bands = {
     clock: conversionByBand(clockBands.map((band) => ({ band: band.band, enquiries: band.enquiries, won: band.wins }))),

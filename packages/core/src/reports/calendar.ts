@@ -96,3 +96,22 @@ export function localDateOf(at: Date, timeZone: string): string {
   const parts = zonedParts(at, timeZone);
   return `${String(parts.year).padStart(4, "0")}-${String(parts.month).padStart(2, "0")}-${String(parts.day).padStart(2, "0")}`;
 }
+
+/** A period of local dates cut into the whole months it covers and the days left over at either end. */
+export interface PeriodParts {
+  /** First and last whole month ("YYYY-MM"), or null when the period covers no whole month. */
+  months: [string, string] | null;
+  /** Inclusive date ranges outside the whole months: none, one or two. */
+  days: [string, string][];
+}
+
+/** Cuts the inclusive period from–to into whole months and the days before and after them. */
+export function splitPeriodByMonth(from: string, to: string): PeriodParts {
+  const firstMonth = from.endsWith("-01") ? from.slice(0, 7) : addDays(monthEnd(from.slice(0, 7)), 1).slice(0, 7);
+  const lastMonth = monthEnd(to.slice(0, 7)) === to ? to.slice(0, 7) : addDays(`${to.slice(0, 7)}-01`, -1).slice(0, 7);
+  if (firstMonth > lastMonth) return { months: null, days: [[from, to]] };
+  const days: [string, string][] = [];
+  if (from < `${firstMonth}-01`) days.push([from, addDays(`${firstMonth}-01`, -1)]);
+  if (to > monthEnd(lastMonth)) days.push([addDays(monthEnd(lastMonth), 1), to]);
+  return { months: [firstMonth, lastMonth], days };
+}

@@ -1,12 +1,12 @@
-import { PIPELINE_AGE_BUCKETS, RESPONSE_BANDS, type PipelineAgeBucketKey, type ResponseBandKey } from "@plumbline/core";
-import { and, asc, between, count, eq, gte, isNotNull, isNull, lt, min, sql, type SQL, type SQLWrapper } from "drizzle-orm";
+import { PIPELINE_AGE_BUCKETS, RESPONSE_BANDS, splitPeriodByMonth, type AttributionModel, type PipelineAgeBucketKey, type ResponseBandKey } from "@plumbline/core";
+import { and, asc, between, eq, gt, gte, isNotNull, isNull, lt, lte, min, or, sql, type SQL, type SQLWrapper } from "drizzle-orm";
 import type { Database } from "../client";
-import { memberships, opportunities, opportunityTouches, users } from "../schema";
+import { SILENCE_CLOSE_REASON } from "../report-summaries";
+import { memberships, opportunities, reportAttribution, reportOpen, reportTotals, users } from "../schema";
 
 /**
  * Report filters. `from` and `to` are local dates ("YYYY-MM-DD", inclusive) in the firm's time zone, compared
- * with opportunities.enquiry_date, so a report reads only the opportunities of its period through the
- * (firm_id, enquiry_date) index and never the timeline.
+ * with the local enquiry date the opportunity was stored with, so no report does time-zone arithmetic in SQL.
  */
 export interface ReportFilters {
   firmId: string;
@@ -17,27 +17,16 @@ export interface ReportFilters {
   channel?: string | undefined;
 }
 
+type Dimensions = Omit<ReportFilters, "from" | "to">;
+
 /** Conditions for the filters other than the period, which the open pipeline and seasonality use alone. */
-function dimensionFilters(filters: Omit<ReportFilters, "from" | "to">): SQL[] {
+function dimensionFilters(filters: Dimensions): SQL[] {
   const conditions: SQL[] = [eq(opportunities.firmId, filters.firmId)];
   if (filters.ownerUserId) conditions.push(eq(opportunities.ownerUserId, filters.ownerUserId));
   if (filters.serviceLine) conditions.push(eq(opportunities.serviceLine, filters.serviceLine));
   if (filters.channel) conditions.push(eq(opportunities.channel, filters.channel));
   return conditions;
 }
-
-/**
- * Selects the enquiries of the period: opportunities whose enquiry date is in it, with the other filters.
- * NOTE: reports over this read one index entry per enquiry of the period, so their time grows with the firm's
- * volume (p95 above 300 ms at 100,000 opportunities in bench/reports.mjs). Per-day totals kept as events arrive
- * would bound it.
- */
-function cohort(filters: ReportFilters): SQL {
-  return and(...dimensionFilters(filters), between(opportunities.enquiryDate, filters.from, filters.to))!;
-}
-
-const isWon = sql`${opportunities.stage} = 'won'`;
-const wonCount = sql<number>`coalesce(sum(case when ${isWon} then 1 else 0 end), 0)`.mapWith(Number);
 
 /** Builds a SQL CASE that puts a number into the first band whose exclusive upper bound it is under. */
 function bandCase(value: SQLWrapper, bands: readonly { key: string; upTo: number | null }[], whenNull: string | null): SQL<string> {
@@ -51,134 +40,179 @@ function bandCase(value: SQLWrapper, bands: readonly { key: string; upTo: number
   return sql.join(chunks, sql``) as SQL<string>;
 }
 
-const TIMED_BANDS = RESPONSE_BANDS.filter((band) => band.key !== "none").map((band) => ({ key: band.key, upTo: band.upToMinutes }));
-
 // ---------------------------------------------------------------------------------------------------------------
-// Channels to revenue
+// Totals of the period's enquiries, read from report_totals (kept by triggers; see report-summaries.ts)
 
-export interface ChannelCampaignCounts {
+/** Stored '' stands for a missing service line, owner or campaign, because NULLs never match in a primary key. */
+const nullable = (value: string): string | null => (value === "" ? null : value);
+
+/**
+ * Selects the period's summary rows: whole months from the `month` grain, the days around them from `day`. A
+ * default year of 365 days reads 11 or 12 months and up to two part-months of days, whatever the firm's volume.
+ */
+function periodOf(table: typeof reportTotals | typeof reportAttribution, firmId: string, from: string, to: string): SQL {
+  const parts = splitPeriodByMonth(from, to);
+  // The firm in every range, or SQLite reads all the firm's rows instead of one index range per part.
+  const range = (grain: "day" | "month", first: string, last: string) => and(eq(table.firmId, firmId), sql`${table.grain} = ${grain}`, between(table.bucket, first, last))!;
+  const ranges: SQL[] = parts.days.map(([first, last]) => range("day", first, last));
+  if (parts.months) ranges.push(range("month", parts.months[0], parts.months[1]));
+  return or(...ranges)!;
+}
+
+function totalsFilters(table: typeof reportTotals | typeof reportAttribution | typeof reportOpen, filters: Dimensions, withFirm = true): SQL[] {
+  const conditions: SQL[] = withFirm ? [eq(table.firmId, filters.firmId)] : [];
+  if (filters.ownerUserId) conditions.push(eq(table.ownerUserId, filters.ownerUserId));
+  if (filters.serviceLine) conditions.push(eq(table.serviceLine, filters.serviceLine));
+  if (filters.channel) conditions.push(eq(table.channel, filters.channel));
+  return conditions;
+}
+
+const DAY_MS = 86_400_000;
+
+const total = (column: SQLWrapper) => sql<number>`coalesce(sum(${column}), 0)`.mapWith(Number);
+
+export interface BandTotals {
+  enquiries: number;
+  wins: number;
+}
+
+/** Sums of the period's enquiries sharing a first-touch channel, campaign, service line and owner. */
+export interface EnquiryGroup {
   channel: string;
   campaign: string | null;
+  serviceLine: string | null;
+  ownerUserId: string | null;
   enquiries: number;
   meetings: number;
   wins: number;
   feesWonMinor: number;
   winsWithoutValue: number;
-}
-
-/** Enquiries, meetings, wins and fees won of the period, by first-touch channel and campaign. */
-export async function countByChannelAndCampaign(db: Database, filters: ReportFilters): Promise<ChannelCampaignCounts[]> {
-  return db
-    .select({
-      channel: opportunities.channel,
-      campaign: opportunities.utmCampaign,
-      enquiries: count(),
-      meetings: count(opportunities.firstMeetingAt),
-      wins: wonCount,
-      feesWonMinor: sql<number>`coalesce(sum(case when ${isWon} then coalesce(${opportunities.valueMinor}, 0) else 0 end), 0)`.mapWith(Number),
-      winsWithoutValue: sql<number>`coalesce(sum(case when ${isWon} and ${opportunities.valueMinor} is null then 1 else 0 end), 0)`.mapWith(Number),
-    })
-    .from(opportunities)
-    .where(cohort(filters))
-    .groupBy(opportunities.channel, opportunities.utmCampaign)
-    .orderBy(asc(opportunities.channel), asc(opportunities.utmCampaign));
-}
-
-export interface WonOpportunityTouches {
-  opportunityId: string;
-  valueMinor: number;
-  /** Oldest first; the opportunity's own channel and campaign when it has no stored touches. */
-  touches: { channel: string; campaign: string | null }[];
-}
-
-/** Won opportunities of the period with a value, each with its touches in order, for the attribution models. */
-export async function findWonOpportunityTouches(db: Database, filters: ReportFilters): Promise<WonOpportunityTouches[]> {
-  const rows = await db
-    .select({
-      opportunityId: opportunities.id,
-      valueMinor: opportunities.valueMinor,
-      ownChannel: opportunities.channel,
-      ownCampaign: opportunities.utmCampaign,
-      touchChannel: opportunityTouches.channel,
-      touchCampaign: opportunityTouches.campaign,
-    })
-    .from(opportunities)
-    .leftJoin(opportunityTouches, and(eq(opportunityTouches.firmId, opportunities.firmId), eq(opportunityTouches.opportunityId, opportunities.id)))
-    .where(and(cohort(filters), isWon, isNotNull(opportunities.valueMinor)))
-    // A visit clamped to the enquiry's time still comes before it.
-    .orderBy(
-      asc(opportunities.id),
-      asc(opportunityTouches.occurredAt),
-      sql`case ${opportunityTouches.kind} when 'visit' then 0 when 'enquiry' then 1 else 2 end`,
-      asc(opportunityTouches.id),
-    );
-
-  const byOpportunity = new Map<string, WonOpportunityTouches>();
-  for (const row of rows) {
-    let entry = byOpportunity.get(row.opportunityId);
-    if (!entry) {
-      entry = { opportunityId: row.opportunityId, valueMinor: row.valueMinor!, touches: [] };
-      byOpportunity.set(row.opportunityId, entry);
-    }
-    if (row.touchChannel !== null) entry.touches.push({ channel: row.touchChannel, campaign: row.touchCampaign });
-    else entry.touches.push({ channel: row.ownChannel, campaign: row.ownCampaign });
-  }
-  return [...byOpportunity.values()];
-}
-
-// ---------------------------------------------------------------------------------------------------------------
-// Speed to lead
-
-export interface ResponseGroup {
-  ownerUserId: string | null;
-  serviceLine: string | null;
-  channel: string;
-  enquiries: number;
   responded: number;
   clockMinutesTotal: number;
   workingMinutesTotal: number;
+  /** First responses within the firm's response target, in working minutes. */
   withinTarget: number;
-  wins: number;
+  evidenceChanges: number;
+  manualChanges: number;
+  /** Enquiries and wins per timed response band, in RESPONSE_BANDS order without "none". */
+  clockBands: BandTotals[];
+  workingBands: BandTotals[];
+}
+
+const BAND_NUMBERS = [1, 2, 3, 4, 5] as const;
+const bandColumn = (basis: "clock" | "working", band: (typeof BAND_NUMBERS)[number], wins: boolean) =>
+  reportTotals[`${basis}Band${band}${wins ? "Wins" : ""}` as const];
+
+/**
+ * Sums the period's enquiries with the filters, one group per channel, campaign, service line and owner. Every report
+ * of enquiries rolls these up, so the cost follows the number of groups and months, not of opportunities.
+ */
+export async function sumEnquiryGroups(db: Database, filters: ReportFilters): Promise<EnquiryGroup[]> {
+  const bandSelection = Object.fromEntries(
+    (["clock", "working"] as const).flatMap((basis) =>
+      BAND_NUMBERS.flatMap((band) => [
+        [`${basis}${band}`, total(bandColumn(basis, band, false))],
+        [`${basis}${band}Wins`, total(bandColumn(basis, band, true))],
+      ]),
+    ),
+  ) as Record<string, SQL<number>>;
+  const rows = await db
+    .select({
+      channel: reportTotals.channel,
+      campaign: reportTotals.campaign,
+      serviceLine: reportTotals.serviceLine,
+      ownerUserId: reportTotals.ownerUserId,
+      enquiries: total(reportTotals.enquiries),
+      meetings: total(reportTotals.meetings),
+      wins: total(reportTotals.wins),
+      feesWonMinor: total(reportTotals.feesWonMinor),
+      winsWithoutValue: total(reportTotals.winsWithoutValue),
+      responded: total(reportTotals.responded),
+      clockMinutesTotal: total(reportTotals.clockMinutes),
+      workingMinutesTotal: total(reportTotals.workingMinutes),
+      withinTarget: total(reportTotals.withinTarget),
+      evidenceChanges: total(reportTotals.evidenceChanges),
+      manualChanges: total(reportTotals.manualChanges),
+      ...bandSelection,
+    })
+    .from(reportTotals)
+    .where(and(...totalsFilters(reportTotals, filters, false), periodOf(reportTotals, filters.firmId, filters.from, filters.to)))
+    .groupBy(reportTotals.channel, reportTotals.campaign, reportTotals.serviceLine, reportTotals.ownerUserId)
+    .having(gt(sql`sum(${reportTotals.enquiries})`, 0));
+
+  return rows.map((row) => {
+    const counts = row as unknown as Record<string, number>;
+    const bands = (basis: "clock" | "working") => BAND_NUMBERS.map((band) => ({ enquiries: counts[`${basis}${band}`]!, wins: counts[`${basis}${band}Wins`]! }));
+    return {
+      channel: row.channel,
+      campaign: nullable(row.campaign),
+      serviceLine: nullable(row.serviceLine),
+      ownerUserId: nullable(row.ownerUserId),
+      enquiries: row.enquiries,
+      meetings: row.meetings,
+      wins: row.wins,
+      feesWonMinor: row.feesWonMinor,
+      winsWithoutValue: row.winsWithoutValue,
+      responded: row.responded,
+      clockMinutesTotal: row.clockMinutesTotal,
+      workingMinutesTotal: row.workingMinutesTotal,
+      withinTarget: row.withinTarget,
+      evidenceChanges: row.evidenceChanges,
+      manualChanges: row.manualChanges,
+      clockBands: bands("clock"),
+      workingBands: bands("working"),
+    };
+  });
+}
+
+/** Changes made from evidence and by hand to the opportunities of the period, from report_totals. */
+export async function countChangeOrigins(db: Database, filters: ReportFilters): Promise<{ evidence: number; manual: number }> {
+  const row = await db
+    .select({ evidence: total(reportTotals.evidenceChanges), manual: total(reportTotals.manualChanges) })
+    .from(reportTotals)
+    .where(and(...totalsFilters(reportTotals, filters, false), periodOf(reportTotals, filters.firmId, filters.from, filters.to)))
+    .get();
+  return row ?? { evidence: 0, manual: 0 };
+}
+
+/** Enquiries and wins per response band, "none" being the enquiries without a response (and their wins). */
+export function bandsOf(groups: readonly EnquiryGroup[], basis: "clock" | "working"): { band: ResponseBandKey; enquiries: number; wins: number }[] {
+  const timed = RESPONSE_BANDS.filter((band) => band.key !== "none");
+  const result = timed.map((band, index) => ({
+    band: band.key as ResponseBandKey,
+    enquiries: sumOf(groups, (group) => (basis === "clock" ? group.clockBands : group.workingBands)[index]!.enquiries),
+    wins: sumOf(groups, (group) => (basis === "clock" ? group.clockBands : group.workingBands)[index]!.wins),
+  }));
+  const enquiries = sumOf(groups, (group) => group.enquiries) - sumOf(result, (band) => band.enquiries);
+  const wins = sumOf(groups, (group) => group.wins) - sumOf(result, (band) => band.wins);
+  return [...result, { band: "none", enquiries, wins }];
+}
+
+function sumOf<T>(items: readonly T[], value: (item: T) => number): number {
+  return items.reduce((sum, item) => sum + value(item), 0);
+}
+
+/** Fees credited to one touch channel and campaign under one attribution model. */
+export interface AttributedFees {
+  model: AttributionModel;
+  channel: string;
+  campaign: string | null;
+  minor: number;
 }
 
 /**
- * Response counts of the period by owner, service line and channel, which callers roll up per dimension.
- * `withinTarget` counts first responses within `targetWorkingMinutes` of working time.
+ * Sums the fees of the period's won enquiries credited to each touch's channel and campaign under each model, split
+ * as attributeValue in packages/core splits them. A channel and campaign that some opportunity credits is listed
+ * even when its credit is 0.
  */
-export async function countResponses(db: Database, filters: ReportFilters, targetWorkingMinutes: number): Promise<ResponseGroup[]> {
-  return db
-    .select({
-      ownerUserId: opportunities.ownerUserId,
-      serviceLine: opportunities.serviceLine,
-      channel: opportunities.channel,
-      enquiries: count(),
-      responded: count(opportunities.firstResponseMinutes),
-      clockMinutesTotal: sql<number>`coalesce(sum(${opportunities.firstResponseMinutes}), 0)`.mapWith(Number),
-      workingMinutesTotal: sql<number>`coalesce(sum(${opportunities.firstResponseWorkingMinutes}), 0)`.mapWith(Number),
-      withinTarget: sql<number>`coalesce(sum(case when ${opportunities.firstResponseWorkingMinutes} <= ${targetWorkingMinutes} then 1 else 0 end), 0)`.mapWith(Number),
-      wins: wonCount,
-    })
-    .from(opportunities)
-    .where(cohort(filters))
-    .groupBy(opportunities.ownerUserId, opportunities.serviceLine, opportunities.channel);
-}
-
-export interface BandGroup {
-  band: ResponseBandKey;
-  enquiries: number;
-  wins: number;
-}
-
-/** Enquiries and wins of the period by response-time band, in clock or working minutes. */
-export async function countByResponseBand(db: Database, filters: ReportFilters, basis: "clock" | "working"): Promise<BandGroup[]> {
-  const minutes = basis === "clock" ? opportunities.firstResponseMinutes : opportunities.firstResponseWorkingMinutes;
-  const band = bandCase(minutes, TIMED_BANDS, "none");
+export async function sumAttributedFees(db: Database, filters: ReportFilters): Promise<AttributedFees[]> {
   const rows = await db
-    .select({ band, enquiries: count(), wins: wonCount })
-    .from(opportunities)
-    .where(cohort(filters))
-    .groupBy(band);
-  return rows.map((row) => ({ ...row, band: row.band as ResponseBandKey }));
+    .select({ model: reportAttribution.model, channel: reportAttribution.touchChannel, campaign: reportAttribution.touchCampaign, minor: total(reportAttribution.attributedMinor) })
+    .from(reportAttribution)
+    .where(and(...totalsFilters(reportAttribution, filters, false), periodOf(reportAttribution, filters.firmId, filters.from, filters.to)))
+    .groupBy(reportAttribution.model, reportAttribution.touchChannel, reportAttribution.touchCampaign)
+    .having(gt(sql`sum(${reportAttribution.touches})`, 0));
+  return rows.map((row) => ({ model: row.model as AttributionModel, channel: row.channel, campaign: nullable(row.campaign), minor: row.minor }));
 }
 
 /** Names of the firm's members by user id, for owner labels. */
@@ -202,22 +236,50 @@ export interface OpenGroup {
   valueMinor: number;
 }
 
-/** Open opportunities now, by stage and age band, through the partial index on open opportunities. */
-export async function countOpenPipeline(db: Database, filters: Omit<ReportFilters, "from" | "to">, now: Date): Promise<OpenGroup[]> {
+/** Age, in days, from which an open opportunity is in the last band and stays there. */
+const OLDEST_BAND_DAYS = PIPELINE_AGE_BUCKETS.findLast((bucket) => bucket.upToDays !== null)!.upToDays!;
+
+/**
+ * Counts open opportunities now, by stage and age band. Totals per stage come from report_open. The opportunities
+ * younger than the last band's start are read through the partial index on open ones, in order of creation, and
+ * the rest of each stage's totals is the last band. The cost follows the recent enquiries and the groups.
+ * NOTE: the recent part still reads one index entry per open opportunity of the last 90 days (about 6,000 in
+ * bench/reports.mjs), which keeps pipeline-health the slowest report there, near the 300 ms goal under load.
+ */
+export async function countOpenPipeline(db: Database, filters: Dimensions, now: Date): Promise<OpenGroup[]> {
   const ageDays = sql`(${now.getTime()} - ${opportunities.createdAt}) / 86400000.0`;
   const ageBucket = bandCase(ageDays, PIPELINE_AGE_BUCKETS.map((bucket) => ({ key: bucket.key, upTo: bucket.upToDays })), null);
-  const rows = await db
-    .select({
-      stage: opportunities.stage,
-      ageBucket,
-      open: count(),
-      stalled: count(opportunities.stalledAt),
-      valueMinor: sql<number>`coalesce(sum(${opportunities.valueMinor}), 0)`.mapWith(Number),
-    })
-    .from(opportunities)
-    .where(and(...dimensionFilters(filters), isNull(opportunities.closedAt)))
-    .groupBy(opportunities.stage, ageBucket);
-  return rows.map((row) => ({ ...row, ageBucket: row.ageBucket as PipelineAgeBucketKey }));
+  const oldestFrom = new Date(now.getTime() - OLDEST_BAND_DAYS * DAY_MS);
+  const [totals, recent] = await Promise.all([
+    db
+      .select({ stage: reportOpen.stage, open: total(reportOpen.open), stalled: total(reportOpen.stalled), valueMinor: total(reportOpen.valueMinor) })
+      .from(reportOpen)
+      .where(and(...totalsFilters(reportOpen, filters)))
+      .groupBy(reportOpen.stage)
+      .having(gt(sql`sum(${reportOpen.open})`, 0)),
+    // Raw, to name the index: with a GROUP BY on stage SQLite prefers walking every opportunity in stage order.
+    db.all<{ stage: string; ageBucket: PipelineAgeBucketKey; open: number; stalled: number; valueMinor: number }>(sql`
+      select ${opportunities.stage} as stage, ${ageBucket} as ageBucket, count(*) as open, count(${opportunities.stalledAt}) as stalled,
+        coalesce(sum(${opportunities.valueMinor}), 0) as valueMinor
+      from ${opportunities} indexed by opportunities_firm_open_created_idx
+      where ${and(...dimensionFilters(filters), isNull(opportunities.closedAt), gt(opportunities.createdAt, oldestFrom))}
+      group by 1, 2`),
+  ]);
+
+  const groups: OpenGroup[] = recent.map((row) => ({ ...row }));
+  const oldest = PIPELINE_AGE_BUCKETS.at(-1)!.key;
+  for (const stage of totals) {
+    const young = groups.filter((group) => group.stage === stage.stage);
+    const rest = {
+      stage: stage.stage,
+      ageBucket: oldest,
+      open: stage.open - sumOf(young, (group) => group.open),
+      stalled: stage.stalled - sumOf(young, (group) => group.stalled),
+      valueMinor: stage.valueMinor - sumOf(young, (group) => group.valueMinor),
+    };
+    if (rest.open > 0) groups.push(rest);
+  }
+  return groups;
 }
 
 export interface StalledOpportunity {
@@ -230,7 +292,7 @@ export interface StalledOpportunity {
 }
 
 /** Lists the open opportunities stalled longest, at most `limit`, with their reasons. */
-export async function listStalled(db: Database, filters: Omit<ReportFilters, "from" | "to">, limit: number): Promise<StalledOpportunity[]> {
+export async function listStalled(db: Database, filters: Dimensions, limit: number): Promise<StalledOpportunity[]> {
   const rows = await db
     .select({
       id: opportunities.id,
@@ -247,64 +309,85 @@ export async function listStalled(db: Database, filters: Omit<ReportFilters, "fr
   return rows.map((row) => ({ ...row, stalledAt: row.stalledAt! }));
 }
 
-/** Stalled open opportunities by reason. */
-export async function countStalledByReason(db: Database, filters: Omit<ReportFilters, "from" | "to">) {
-  return db
-    .select({ reason: opportunities.stalledReason, stalled: count() })
+/** Stalled open opportunities by reason (null when none was recorded), from report_open. */
+export async function countStalledByReason(db: Database, filters: Dimensions) {
+  const rows = await db
+    .select({ reason: reportOpen.stalledReason, stalled: total(reportOpen.stalled) })
+    .from(reportOpen)
+    .where(and(...totalsFilters(reportOpen, filters)))
+    .groupBy(reportOpen.stalledReason)
+    .having(gt(sql`sum(${reportOpen.stalled})`, 0))
+    .orderBy(asc(reportOpen.stalledReason));
+  return rows.map((row) => ({ reason: nullable(row.reason), stalled: row.stalled }));
+}
+
+export interface ClosedCounts {
+  won: number;
+  lost: number;
+  /** Lost with the stall sweep's close reason: closed because the prospect went silent. */
+  closedForSilence: number;
+}
+
+/** Closures between two instants read from the (firm_id, closed_at) index; for the part-days of a period. */
+async function countClosedFromIndex(db: Database, filters: Dimensions, closedFrom: Date, closedBefore: Date): Promise<ClosedCounts> {
+  const row = await db
+    .select({
+      won: total(sql`${opportunities.stage} = 'won'`),
+      lost: total(sql`${opportunities.stage} = 'lost'`),
+      closedForSilence: total(sql`${opportunities.stage} = 'lost' and ${opportunities.closeReason} = ${SILENCE_CLOSE_REASON}`),
+    })
     .from(opportunities)
-    .where(and(...dimensionFilters(filters), isNull(opportunities.closedAt), isNotNull(opportunities.stalledAt)))
-    .groupBy(opportunities.stalledReason)
-    .orderBy(asc(opportunities.stalledReason));
+    .where(and(...dimensionFilters(filters), gte(opportunities.closedAt, closedFrom), lt(opportunities.closedAt, closedBefore)))
+    .get();
+  return row ?? { won: 0, lost: 0, closedForSilence: 0 };
 }
 
 /**
- * Opportunities closed between two instants, by close reason: the stall sweep's "no response" is closed for
- * silence. Reads through the (firm_id, closed_at) index.
+ * Opportunities won, lost and closed for silence between two instants. The whole UTC days between them come
+ * from report_totals (grain `closed_day`, kept under the UTC date because SQL cannot convert to the firm's zone);
+ * the part-days at either end, less than a day each, are counted from the opportunities themselves.
  */
-export async function countClosed(db: Database, filters: Omit<ReportFilters, "from" | "to">, closedFrom: Date, closedBefore: Date) {
-  return db
-    .select({ stage: opportunities.stage, reason: opportunities.closeReason, closed: count() })
-    .from(opportunities)
-    .where(and(...dimensionFilters(filters), gte(opportunities.closedAt, closedFrom), lt(opportunities.closedAt, closedBefore)))
-    .groupBy(opportunities.stage, opportunities.closeReason);
-}
+export async function countClosed(db: Database, filters: Dimensions, closedFrom: Date, closedBefore: Date): Promise<ClosedCounts> {
+  const firstWholeDay = Math.ceil(closedFrom.getTime() / DAY_MS) * DAY_MS;
+  const endOfWholeDays = Math.floor(closedBefore.getTime() / DAY_MS) * DAY_MS;
+  if (firstWholeDay >= endOfWholeDays) return countClosedFromIndex(db, filters, closedFrom, closedBefore);
 
-/** Changes made from evidence and by hand to the opportunities of the period. */
-export async function countChangeOrigins(db: Database, filters: ReportFilters): Promise<{ evidence: number; manual: number }> {
-  const row = await db
-    .select({
-      evidence: sql<number>`coalesce(sum(${opportunities.evidenceChanges}), 0)`.mapWith(Number),
-      manual: sql<number>`coalesce(sum(${opportunities.manualChanges}), 0)`.mapWith(Number),
-    })
-    .from(opportunities)
-    .where(cohort(filters))
-    .get();
-  return row ?? { evidence: 0, manual: 0 };
+  const utcDate = (ms: number) => new Date(ms).toISOString().slice(0, 10);
+  const [whole, before, after] = await Promise.all([
+    db
+      .select({ won: total(reportTotals.closedWon), lost: total(reportTotals.closedLost), closedForSilence: total(reportTotals.closedForSilence) })
+      .from(reportTotals)
+      .where(
+        and(
+          ...totalsFilters(reportTotals, filters),
+          eq(reportTotals.grain, "closed_day"),
+          between(reportTotals.bucket, utcDate(firstWholeDay), utcDate(endOfWholeDays - DAY_MS)),
+        ),
+      )
+      .get(),
+    countClosedFromIndex(db, filters, closedFrom, new Date(firstWholeDay)),
+    countClosedFromIndex(db, filters, new Date(endOfWholeDays), closedBefore),
+  ]);
+  const parts = [whole ?? { won: 0, lost: 0, closedForSilence: 0 }, before, after];
+  return { won: sumOf(parts, (part) => part.won), lost: sumOf(parts, (part) => part.lost), closedForSilence: sumOf(parts, (part) => part.closedForSilence) };
 }
 
 // ---------------------------------------------------------------------------------------------------------------
-// Service line by channel, and seasonality
-
-/** Enquiries and wins of the period by service line and channel. */
-export async function countByServiceLineAndChannel(db: Database, filters: ReportFilters) {
-  return db
-    .select({ serviceLine: opportunities.serviceLine, channel: opportunities.channel, enquiries: count(), wins: wonCount })
-    .from(opportunities)
-    .where(cohort(filters))
-    .groupBy(opportunities.serviceLine, opportunities.channel);
-}
+// Seasonality
 
 /**
  * Enquiries per local date over the firm's whole history (seasonality compares with earlier years), with the
- * filters other than the period. Reads the (firm_id, enquiry_date) index; the result has one row per day.
+ * filters other than the period. Without filters it reads one `firm_day` row per day; with them, the `day` rows.
  */
-export async function countEnquiriesByDate(db: Database, filters: Omit<ReportFilters, "from" | "to">, until: string) {
-  const rows = await db
-    .select({ date: opportunities.enquiryDate, enquiries: count() })
-    .from(opportunities)
-    .where(and(...dimensionFilters(filters), isNotNull(opportunities.enquiryDate), sql`${opportunities.enquiryDate} <= ${until}`))
-    .groupBy(opportunities.enquiryDate);
-  return rows.map((row) => ({ date: row.date!, enquiries: row.enquiries }));
+export async function countEnquiriesByDate(db: Database, filters: Dimensions, until: string) {
+  const filtered = Boolean(filters.ownerUserId || filters.serviceLine || filters.channel);
+  const enquiries = total(reportTotals.enquiries);
+  return db
+    .select({ date: reportTotals.bucket, enquiries })
+    .from(reportTotals)
+    .where(and(...totalsFilters(reportTotals, filters), eq(reportTotals.grain, filtered ? "day" : "firm_day"), lte(reportTotals.bucket, until)))
+    .groupBy(reportTotals.bucket)
+    .having(gt(sql`sum(${reportTotals.enquiries})`, 0));
 }
 
 /** Finds the local date of the firm's first recorded enquiry, or null before the first. */

@@ -111,10 +111,15 @@ export const opportunities = sqliteTable(
       table.evidenceChanges,
       table.manualChanges,
     ),
-    index("opportunities_firm_open_stage_idx")
-      .on(table.firmId, table.stage, table.createdAt, table.stalledAt, table.valueMinor, table.ownerUserId, table.serviceLine, table.channel)
+    // Open opportunities by age: the pipeline report reads the recent ones in order of creation, and the older
+    // ones as totals from report_open.
+    index("opportunities_firm_open_created_idx")
+      .on(table.firmId, table.createdAt, table.stage, table.stalledAt, table.valueMinor, table.ownerUserId, table.serviceLine, table.channel)
       .where(sql`${table.closedAt} is null`),
-    index("opportunities_firm_closed_idx").on(table.firmId, table.closedAt),
+    // The stalled opportunities listed longest first, without sorting every stalled one.
+    index("opportunities_firm_stalled_idx").on(table.firmId, table.stalledAt, table.id).where(sql`${table.closedAt} is null and ${table.stalledAt} is not null`),
+    // Partial, so that the open pipeline's `closed_at is null` never picks it over the partial index on open ones.
+    index("opportunities_firm_closed_idx").on(table.firmId, table.closedAt).where(sql`${table.closedAt} is not null`),
   ],
 );
 
