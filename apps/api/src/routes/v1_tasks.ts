@@ -4,12 +4,11 @@ import { z } from "zod";
 import type { HonoEnv } from "../context";
 import { ApiError, notFound } from "../errors";
 import { actorLabel, actorUserId, requireFirm } from "../middleware/firm-access";
-import { parseQuery } from "./list-query";
+import { listQuerySchema, parseQuery } from "./list-query";
 
-const listSchema = z.object({
+const listSchema = listQuerySchema.extend({
   status: z.enum(TASK_STATUSES).default("open"),
   assigneeUserId: z.string().max(64).optional(),
-  limit: z.coerce.number().int().min(1).max(100).default(50),
 });
 
 function presentTask(task: Task) {
@@ -27,12 +26,12 @@ function presentTask(task: Task) {
   };
 }
 
-/** `GET /v1/tasks` (open ones by due date, by default) and `POST /v1/tasks/{id}/complete`. */
+/** `GET /v1/tasks` (open ones by due date then id, by default, cursor-paginated) and `POST /v1/tasks/{id}/complete`. */
 export function registerTaskRoutes(app: Hono<HonoEnv>) {
   app.get("/v1/tasks", requireFirm("viewer"), async (c) => {
     const query = parseQuery(listSchema, c.req.query());
-    const rows = await listTasks(c.get("services").db, c.get("firmId"), query);
-    return c.json({ data: rows.map(presentTask) });
+    const page = await listTasks(c.get("services").db, c.get("firmId"), query);
+    return c.json({ data: page.data.map(presentTask), nextCursor: page.nextCursor });
   });
 
   app.post("/v1/tasks/:id/complete", requireFirm("partner"), async (c) => {

@@ -1,6 +1,8 @@
 import { and, asc, eq, lte, sql } from "drizzle-orm";
 import type { Database } from "../client";
 import { activities, firms, outboundMessages, tasks } from "../schema";
+import { afterCursor, toPageBy, type Page } from "./pagination";
+import type { ListOptions } from "./read";
 
 export type Task = typeof tasks.$inferSelect;
 
@@ -80,8 +82,13 @@ export async function insertTaskNotices(db: Database, notices: NewTaskNotice[], 
   if (first) await db.batch([first, ...rest]);
 }
 
-export async function listTasks(db: Database, firmId: string, options: { status: Task["status"]; assigneeUserId?: string | undefined; limit: number }) {
-  return db
+/** Lists the firm's tasks by due time, the id breaking ties, one page at a time. */
+export async function listTasks(
+  db: Database,
+  firmId: string,
+  options: ListOptions & { status: Task["status"]; assigneeUserId?: string | undefined },
+): Promise<Page<Task>> {
+  const rows = await db
     .select()
     .from(tasks)
     .where(
@@ -89,10 +96,12 @@ export async function listTasks(db: Database, firmId: string, options: { status:
         eq(tasks.firmId, firmId),
         eq(tasks.status, options.status),
         options.assigneeUserId ? eq(tasks.assigneeUserId, options.assigneeUserId) : undefined,
+        afterCursor(tasks.dueAt, tasks.id, options.cursor, "oldest_first"),
       ),
     )
     .orderBy(asc(tasks.dueAt), asc(tasks.id))
-    .limit(options.limit);
+    .limit(options.limit + 1);
+  return toPageBy(rows, options.limit, (task) => task.dueAt);
 }
 
 /**
