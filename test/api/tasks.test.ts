@@ -1,7 +1,8 @@
 import { newId } from "@plumbline/core";
-import { tasks } from "@plumbline/db";
+import { activities, tasks } from "@plumbline/db";
+import { eq } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
-import { errorOf, getWithKey } from "../support/api";
+import { callApi, errorOf, getWithKey } from "../support/api";
 import { seedPeople } from "../support/follow-up";
 import { seedTwoFirms, testDatabase, type SeededFirm } from "../support/seed";
 
@@ -148,5 +149,59 @@ describe("GET /v1/tasks pagination", () => {
 
     expect(response.status).toBe(400);
     expect((await errorOf(response)).field).toBe("limit");
+  });
+});
+
+describe("POST /v1/tasks/{id}/complete", () => {
+  function complete(firm: SeededFirm, taskId: string) {
+    return callApi(`/v1/tasks/${taskId}/complete`, { method: "POST", headers: { authorization: `Bearer ${firm.apiKey}` } });
+  }
+
+  it("repeat completion returns the done task", async () => {
+    const [firm] = await seedTwoFirms();
+    const [taskId] = await seedTasks(firm.firmId, [{ dueInHours: 0 }]);
+    const first = await complete(firm, taskId!);
+    expect(first.status).toBe(200);
+    const completed = (await first.json()) as ListedTask & { completedAt: string };
+
+    const again = await complete(firm, taskId!);
+
+    expect(again.status).toBe(200);
+    const body = (await again.json()) as ListedTask & { completedAt: string };
+    expect(body.id).toBe(taskId);
+    expect(body.status).toBe("done");
+    expect(body.completedAt).toBe(completed.completedAt);
+  });
+
+  it("repeat completion writes no second timeline entry", async () => {
+    const [firm] = await seedTwoFirms();
+    const [taskId] = await seedTasks(firm.firmId, [{ dueInHours: 0 }]);
+
+    await complete(firm, taskId!);
+    await complete(firm, taskId!);
+
+    const entries = await testDatabase().select().from(activities).where(eq(activities.firmId, firm.firmId));
+    expect(entries.filter((entry) => entry.type === "task.completed")).toHaveLength(1);
+  });
+
+  it("cancelled task is a plain conflict", async () => {
+    const [firm] = await seedTwoFirms();
+    const [taskId] = await seedTasks(firm.firmId, [{ dueInHours: 0, status: "cancelled" }]);
+
+    const response = await complete(firm, taskId!);
+
+    expect(response.status).toBe(409);
+    const error = await errorOf(response);
+    expect(error.message).toBe("This task was cancelled, so it cannot be completed.");
+    expect(error.message).not.toContain(taskId!);
+  });
+
+  it("other firm's done task is not found", async () => {
+    const [firm, other] = await seedTwoFirms();
+    const [taskId] = await seedTasks(other.firmId, [{ dueInHours: 0, status: "done" }]);
+
+    const response = await complete(firm, taskId!);
+
+    expect(response.status).toBe(404);
   });
 });

@@ -40,9 +40,11 @@ export function registerTaskRoutes(app: Hono<HonoEnv>) {
     const task = id.length <= 64 ? await completeTask(db, c.get("firmId"), id, actorLabel(c.get("actor")), new Date(), actorUserId(c.get("actor"))) : null;
     if (task) return c.json(presentTask(task));
 
-    // Tell "already done" apart from "not there"; another firm's task is a plain not-found like a missing one.
+    // A repeat completion returns the task unchanged, because what the person wanted is already true. Another
+    // firm's task is a plain not-found like a missing one.
     const existing = id.length <= 64 ? await findTask(db, c.get("firmId"), id) : null;
-    if (existing) throw new ApiError("conflict", `Task ${id} is ${existing.status}, so it cannot be completed.`);
+    if (existing?.status === "done") return c.json(presentTask(existing));
+    if (existing) throw new ApiError("conflict", "This task was cancelled, so it cannot be completed.");
     throw notFound(`Task ${id.slice(0, 64)}`);
   });
 }
