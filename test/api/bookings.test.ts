@@ -2,7 +2,7 @@ import { activities, contacts, meetings, opportunities, outboundMessages, webhoo
 import { and, eq } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
 import { callApi, submitJson } from "../support/api";
-import { seedIntegration } from "../support/follow-up";
+import { seedIntegration, settledMessages } from "../support/follow-up";
 import { seedTwoFirms, testDatabase } from "../support/seed";
 import calcomCancelled from "../fixtures/booking/calcom-booking-cancelled.json";
 import calcomCreated from "../fixtures/booking/calcom-booking-created.json";
@@ -75,6 +75,18 @@ describe("Cal.com webhooks", () => {
     const [meeting] = await meetingsOf(firm.firmId);
     expect(meeting?.status).toBe("booked");
     expect(await timelineTypes(firm.firmId)).toContain("meeting.booked");
+  });
+
+  it("meeting notice links to the firm's opportunity page", async () => {
+    const [firm] = await seedTwoFirms();
+    const integrationId = await seedIntegration(firm.firmId, "booking", "calcom", SECRET);
+    await sendCalcom(integrationId, personalise(calcomCreated, "l1", "linked.booker@example.org"));
+    await processed(firm.firmId);
+
+    const notice = (await settledMessages(firm.firmId)).find((row) => row.kind === "meeting_notice");
+    const [opportunity] = await opportunitiesOf(firm.firmId);
+    const rendered = (notice?.data as { rendered?: { link?: { url: string } } }).rendered;
+    expect(rendered?.link?.url).toBe(`http://localhost:5173/firms/${firm.firmId}/opportunities/${opportunity!.id}`);
   });
 
   it("bad or missing signature is 401 and stores nothing", async () => {

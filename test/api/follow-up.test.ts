@@ -214,6 +214,16 @@ describe("partner alert", () => {
     expect(JSON.parse(request!.body).attachments[0].contentType).toBe("application/vnd.microsoft.card.adaptive");
   });
 
+  it("links to the firm's opportunity page", async () => {
+    const [firm] = await seedTwoFirms();
+    await enquire(firm.formKey, "link", { name: "Linked Prospect", email: "linked@example.com" });
+
+    const alert = (await settledMessages(firm.firmId)).find((row) => row.kind === "partner_alert");
+    const [opportunity] = await opportunitiesOf(firm.firmId);
+    const rendered = (alert?.data as { rendered?: { link?: { url: string } } }).rendered;
+    expect(rendered?.link?.url).toBe(`http://localhost:5173/firms/${firm.firmId}/opportunities/${opportunity!.id}`);
+  });
+
   it("burst is folded into a digest", async () => {
     const [firm] = await seedTwoFirms();
     await seedIntegration(firm.firmId, "chat", "slack", `${fakeBaseUrl()}/slack/services/T2/${firm.firmId}/ok`);
@@ -253,6 +263,20 @@ describe("reminders and escalation", () => {
     expect(sent).toHaveLength(1);
     expect(sent[0]?.kind).toBe("task_reminder");
     expect((sent[0]?.data as { recipientUserId: string }).recipientUserId).toBe(partner);
+  });
+
+  it("reminder links to the firm's opportunity page", async () => {
+    const [firm] = await seedTwoFirms();
+    const [partner] = await seedPeople(firm.firmId, [{ name: "Linked Partner" }]);
+    await updateFirm(firm.firmId, { fallbackOwnerUserId: partner! });
+    await overdueTask(firm.firmId, firm.formKey, "remind-link");
+
+    await runCron(new Date());
+
+    const reminder = (await settledMessages(firm.firmId)).find((row) => row.kind === "task_reminder");
+    const [opportunity] = await opportunitiesOf(firm.firmId);
+    const text = (reminder?.data as { rendered?: { text?: string } }).rendered?.text;
+    expect(text).toContain(` http://localhost:5173/firms/${firm.firmId}/opportunities/${opportunity!.id}\n`);
   });
 
   it("completed task gets no reminder", async () => {
