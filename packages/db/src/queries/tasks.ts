@@ -39,17 +39,29 @@ export async function claimTaskReminder(db: Database, task: Task, nextReminderAt
   const row = await db
     .update(tasks)
     .set({ reminderCount: sql`${tasks.reminderCount} + 1`, nextReminderAt, updatedAt: now })
-    .where(
-      and(
-        eq(tasks.firmId, task.firmId),
-        eq(tasks.id, task.id),
-        eq(tasks.status, "open"),
-        eq(tasks.nextReminderAt, task.nextReminderAt!),
-      ),
-    )
+    .where(reminderUnchanged(task))
     .returning({ reminderCount: tasks.reminderCount })
     .get();
   return row ?? null;
+}
+
+/**
+ * Moves a due reminder to `nextReminderAt` without sending it or counting it, guarded like claimTaskReminder so a
+ * racing cron run cannot both defer and send. Returns null when another run moved the task first.
+ */
+export async function deferTaskReminder(db: Database, task: Task, nextReminderAt: Date, now: Date) {
+  const row = await db
+    .update(tasks)
+    .set({ nextReminderAt, updatedAt: now })
+    .where(reminderUnchanged(task))
+    .returning({ id: tasks.id })
+    .get();
+  return row ?? null;
+}
+
+/** Matches the task only while it is open and its next reminder is still the one read, so one cron run wins. */
+function reminderUnchanged(task: Task) {
+  return and(eq(tasks.firmId, task.firmId), eq(tasks.id, task.id), eq(tasks.status, "open"), eq(tasks.nextReminderAt, task.nextReminderAt!));
 }
 
 export interface NewTaskNotice {
