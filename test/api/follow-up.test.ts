@@ -98,6 +98,29 @@ describe("acknowledgement email", () => {
     expect(body.Headers).toContainEqual({ Name: "Message-ID", Value: acknowledgement!.messageIdHeader });
   });
 
+  it("names the service as the prospect chose it", async () => {
+    const [firm] = await seedTwoFirms();
+    await enquire(firm.formKey, "label", { name: "Chose Family", email: "chose.family@example.com", service: "family" });
+
+    const acknowledgement = (await settledMessages(firm.firmId)).find((row) => row.kind === "acknowledgement_email");
+    const text = (acknowledgement?.data as { rendered?: { text?: string } }).rendered?.text;
+    // The form shows "Family law"; the firm's internal service line for it is "family-law".
+    expect(text).toContain("about Family law.");
+    expect(text).not.toContain("family-law");
+    const [opportunity] = await opportunitiesOf(firm.firmId);
+    expect(opportunity?.serviceLine).toBe("family-law");
+  });
+
+  it("no service chosen reads as your enquiry", async () => {
+    const [firm] = await seedTwoFirms();
+    await enquire(firm.formKey, "nolabel", { name: "No Choice", email: "no.choice@example.com" });
+
+    const acknowledgement = (await settledMessages(firm.firmId)).find((row) => row.kind === "acknowledgement_email");
+    const text = (acknowledgement?.data as { rendered?: { text?: string } }).rendered?.text;
+    expect(text).toContain("about your enquiry.");
+    expect(text).not.toContain("general");
+  });
+
   it("provider outage is retried, not lost", async () => {
     const [firm] = await seedTwoFirms();
     await seedIntegration(firm.firmId, "mail", "postmark", "pm-down");
