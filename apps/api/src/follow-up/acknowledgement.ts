@@ -44,7 +44,7 @@ async function buildAcknowledgement(context: DeliveryContext, row: OutboundMessa
     prospect_name: contact.name ?? "",
     prospect_first_name: firstName ?? "",
     firm_name: firm.name,
-    // What the prospect chose on the form, never the internal service line, which can read differently.
+    // The prospect's own choice on the form, never the internal service line, which can read differently.
     service_line: serviceLabelOf(row) ?? "your enquiry",
     partner_name: context_.ownerName ?? "One of our team",
     firm_hours: describeWorkingHours(firm.workingHours),
