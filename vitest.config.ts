@@ -1,4 +1,5 @@
 import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-plugin";
+import { readFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { defineConfig } from "vitest/config";
 
@@ -33,6 +34,8 @@ export default defineConfig(async () => {
           bindings: {
             APP_ENV: "test",
             TEST_MIGRATIONS: migrations,
+            // The local demo seed, so a test can check that it applies twice and routes the demo firm's enquiries.
+            DEMO_SEED_SQL: readFileSync(new URL("./scripts/seed/demo.sql", import.meta.url), "utf8"),
             // Test-only values: 32 zero bytes, a fixed hash key and a fixed session signing key.
             ENCRYPTION_KEY: "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=",
             CLIENT_HASH_KEY: "test-client-hash-key-0123456789",

@@ -34,6 +34,32 @@ INSERT INTO memberships (firm_id, user_id, role, away_until, created_at)
 VALUES ('firm_demo', 'user_demo_partner', 'partner', NULL, unixepoch('now') * 1000)
 ON CONFLICT (firm_id, user_id) DO UPDATE SET role = excluded.role;
 
+-- The partner owns every enquiry no routing rule gives to someone else, as in the demo history. Set only while the
+-- firm has no fallback owner, so a choice made later in the settings survives the next `npm start`.
+UPDATE firms SET fallback_owner_user_id = 'user_demo_partner'
+WHERE id = 'firm_demo' AND fallback_owner_user_id IS NULL;
+
+-- Two routing rules to show both kinds of target: wills and probate straight to the partner, family law to a team
+-- that hands enquiries out in turn. They are added only while the firm has no rules of its own, so rules saved
+-- later through the routing settings are never doubled or overwritten.
+INSERT INTO teams (id, firm_id, name, chat_integration_id, round_robin_counter, created_at)
+VALUES ('team_demo_family', 'firm_demo', 'Family team', NULL, 0, unixepoch('now') * 1000)
+ON CONFLICT (id) DO NOTHING;
+
+INSERT INTO team_members (firm_id, team_id, user_id, position)
+VALUES ('firm_demo', 'team_demo_family', 'user_demo_partner', 0)
+ON CONFLICT (team_id, user_id) DO NOTHING;
+
+INSERT INTO routing_rules (id, firm_id, position, service_line, target_user_id, target_team_id, created_at)
+SELECT id, 'firm_demo', position, service_line, target_user_id, target_team_id, unixepoch('now') * 1000
+FROM (SELECT 'rule_demo_private_client' AS id, 1 AS position, 'Private client' AS service_line,
+             'user_demo_partner' AS target_user_id, NULL AS target_team_id
+      UNION ALL
+      SELECT 'rule_demo_family', 2, 'Family', NULL, 'team_demo_family')
+WHERE NOT EXISTS (SELECT 1 FROM routing_rules
+                  WHERE firm_id = 'firm_demo' AND id NOT IN ('rule_demo_private_client', 'rule_demo_family'))
+ON CONFLICT (id) DO NOTHING;
+
 INSERT INTO agency_memberships (agency_id, user_id, role, created_at)
 VALUES ('agency_demo', 'user_demo_agency_admin', 'admin', unixepoch('now') * 1000)
 ON CONFLICT (agency_id, user_id) DO UPDATE SET role = excluded.role;

@@ -2,7 +2,7 @@ import { activities, contacts, meetings, opportunities, outboundMessages, webhoo
 import { and, eq } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
 import { callApi, submitJson } from "../support/api";
-import { seedIntegration } from "../support/follow-up";
+import { seedIntegration, seedPeople, seedRule, seedTeam, settledMessages, updateFirm } from "../support/follow-up";
 import { seedTwoFirms, testDatabase } from "../support/seed";
 import calcomCancelled from "../fixtures/booking/calcom-booking-cancelled.json";
 import calcomCreated from "../fixtures/booking/calcom-booking-created.json";
@@ -75,6 +75,48 @@ describe("Cal.com webhooks", () => {
     const [meeting] = await meetingsOf(firm.firmId);
     expect(meeting?.status).toBe("booked");
     expect(await timelineTypes(firm.firmId)).toContain("meeting.booked");
+  });
+
+  it("booking opportunity follows routing rules", async () => {
+    const [firm] = await seedTwoFirms();
+    const [ann, bob] = await seedPeople(firm.firmId, [{ name: "Ann Anyline" }, { name: "Bob Fallback" }]);
+    const team = await seedTeam(firm.firmId, "Everyone", [ann!]);
+    await seedRule(firm.firmId, 1, "family-law", { userId: bob! });
+    await seedRule(firm.firmId, 2, null, { teamId: team });
+    await updateFirm(firm.firmId, { fallbackOwnerUserId: bob! });
+    const integrationId = await seedIntegration(firm.firmId, "booking", "calcom", SECRET);
+
+    await sendCalcom(integrationId, personalise(calcomCreated, "r1", "routed.booker@example.org"));
+    await processed(firm.firmId);
+
+    // A booking carries no service line, so the service-line rule is skipped and the any-line team rule applies.
+    const [opportunity] = await opportunitiesOf(firm.firmId);
+    expect(opportunity?.ownerUserId).toBe(ann);
+  });
+
+  it("unrouted booking goes to fallback owner", async () => {
+    const [firm] = await seedTwoFirms();
+    const [fallback] = await seedPeople(firm.firmId, [{ name: "Fiona Fallback" }]);
+    await updateFirm(firm.firmId, { fallbackOwnerUserId: fallback! });
+    const integrationId = await seedIntegration(firm.firmId, "booking", "calcom", SECRET);
+
+    await sendCalcom(integrationId, personalise(calcomCreated, "r2", "fallback.booker@example.org"));
+    await processed(firm.firmId);
+
+    const [opportunity] = await opportunitiesOf(firm.firmId);
+    expect(opportunity?.ownerUserId).toBe(fallback);
+  });
+
+  it("meeting notice links to the firm's opportunity page", async () => {
+    const [firm] = await seedTwoFirms();
+    const integrationId = await seedIntegration(firm.firmId, "booking", "calcom", SECRET);
+    await sendCalcom(integrationId, personalise(calcomCreated, "l1", "linked.booker@example.org"));
+    await processed(firm.firmId);
+
+    const notice = (await settledMessages(firm.firmId)).find((row) => row.kind === "meeting_notice");
+    const [opportunity] = await opportunitiesOf(firm.firmId);
+    const rendered = (notice?.data as { rendered?: { link?: { url: string } } }).rendered;
+    expect(rendered?.link?.url).toBe(`http://localhost:5173/firms/${firm.firmId}/opportunities/${opportunity!.id}`);
   });
 
   it("bad or missing signature is 401 and stores nothing", async () => {

@@ -98,6 +98,29 @@ describe("acknowledgement email", () => {
     expect(body.Headers).toContainEqual({ Name: "Message-ID", Value: acknowledgement!.messageIdHeader });
   });
 
+  it("names the service as the prospect chose it", async () => {
+    const [firm] = await seedTwoFirms();
+    await enquire(firm.formKey, "label", { name: "Chose Family", email: "chose.family@example.com", service: "family" });
+
+    const acknowledgement = (await settledMessages(firm.firmId)).find((row) => row.kind === "acknowledgement_email");
+    const text = (acknowledgement?.data as { rendered?: { text?: string } }).rendered?.text;
+    // The form shows "Family law"; the firm's internal service line for it is "family-law".
+    expect(text).toContain("about Family law.");
+    expect(text).not.toContain("family-law");
+    const [opportunity] = await opportunitiesOf(firm.firmId);
+    expect(opportunity?.serviceLine).toBe("family-law");
+  });
+
+  it("no service chosen reads as your enquiry", async () => {
+    const [firm] = await seedTwoFirms();
+    await enquire(firm.formKey, "nolabel", { name: "No Choice", email: "no.choice@example.com" });
+
+    const acknowledgement = (await settledMessages(firm.firmId)).find((row) => row.kind === "acknowledgement_email");
+    const text = (acknowledgement?.data as { rendered?: { text?: string } }).rendered?.text;
+    expect(text).toContain("about your enquiry.");
+    expect(text).not.toContain("general");
+  });
+
   it("provider outage is retried, not lost", async () => {
     const [firm] = await seedTwoFirms();
     await seedIntegration(firm.firmId, "mail", "postmark", "pm-down");
@@ -214,6 +237,16 @@ describe("partner alert", () => {
     expect(JSON.parse(request!.body).attachments[0].contentType).toBe("application/vnd.microsoft.card.adaptive");
   });
 
+  it("links to the firm's opportunity page", async () => {
+    const [firm] = await seedTwoFirms();
+    await enquire(firm.formKey, "link", { name: "Linked Prospect", email: "linked@example.com" });
+
+    const alert = (await settledMessages(firm.firmId)).find((row) => row.kind === "partner_alert");
+    const [opportunity] = await opportunitiesOf(firm.firmId);
+    const rendered = (alert?.data as { rendered?: { link?: { url: string } } }).rendered;
+    expect(rendered?.link?.url).toBe(`http://localhost:5173/firms/${firm.firmId}/opportunities/${opportunity!.id}`);
+  });
+
   it("burst is folded into a digest", async () => {
     const [firm] = await seedTwoFirms();
     await seedIntegration(firm.firmId, "chat", "slack", `${fakeBaseUrl()}/slack/services/T2/${firm.firmId}/ok`);
@@ -228,10 +261,15 @@ describe("partner alert", () => {
 });
 
 describe("reminders and escalation", () => {
+  // Reminders go out only in the firm's working hours, so the cron runs at a fixed working moment rather than at the
+  // time the tests happen to run: a Wednesday, 11:00 in London.
+  const WORKING_NOW = new Date("2026-03-04T11:00:00Z");
+
   async function overdueTask(firmId: string, formKey: string, label: string) {
     await enquire(formKey, label, { name: `Overdue ${label}`, email: `${label}@example.com` });
-    const past = new Date(Date.now() - 60_000);
-    const [task] = (await tasksOf(firmId)).filter((row) => row.title.length > 0 && row.nextReminderAt && row.nextReminderAt > past);
+    const fresh = new Date(Date.now() - 60_000);
+    const [task] = (await tasksOf(firmId)).filter((row) => row.title.length > 0 && row.nextReminderAt && row.nextReminderAt > fresh);
+    const past = new Date(WORKING_NOW.getTime() - 60_000);
     await testDatabase().update(tasks).set({ dueAt: past, nextReminderAt: past }).where(eq(tasks.id, task!.id));
     return task!.id;
   }
@@ -246,13 +284,26 @@ describe("reminders and escalation", () => {
     await updateFirm(firm.firmId, { fallbackOwnerUserId: partner! });
     await overdueTask(firm.firmId, firm.formKey, "remind-once");
 
-    const now = new Date();
-    await Promise.all([runCron(now), runCron(now)]);
+    await Promise.all([runCron(WORKING_NOW), runCron(WORKING_NOW)]);
 
     const sent = await notices(firm.firmId);
     expect(sent).toHaveLength(1);
     expect(sent[0]?.kind).toBe("task_reminder");
     expect((sent[0]?.data as { recipientUserId: string }).recipientUserId).toBe(partner);
+  });
+
+  it("reminder links to the firm's opportunity page", async () => {
+    const [firm] = await seedTwoFirms();
+    const [partner] = await seedPeople(firm.firmId, [{ name: "Linked Partner" }]);
+    await updateFirm(firm.firmId, { fallbackOwnerUserId: partner! });
+    await overdueTask(firm.firmId, firm.formKey, "remind-link");
+
+    await runCron(WORKING_NOW);
+
+    const reminder = (await settledMessages(firm.firmId)).find((row) => row.kind === "task_reminder");
+    const [opportunity] = await opportunitiesOf(firm.firmId);
+    const text = (reminder?.data as { rendered?: { text?: string } }).rendered?.text;
+    expect(text).toContain(` http://localhost:5173/firms/${firm.firmId}/opportunities/${opportunity!.id}\n`);
   });
 
   it("completed task gets no reminder", async () => {
@@ -263,7 +314,7 @@ describe("reminders and escalation", () => {
 
     const completed = await callApi(`/v1/tasks/${taskId}/complete`, { method: "POST", headers: { authorization: `Bearer ${firm.apiKey}` } });
     expect(completed.status).toBe(200);
-    await runCron(new Date());
+    await runCron(WORKING_NOW);
     expect(await notices(firm.firmId)).toHaveLength(0);
   });
 
@@ -273,10 +324,9 @@ describe("reminders and escalation", () => {
     await updateFirm(firm.firmId, { fallbackOwnerUserId: partner!, escalationUserId: head!, remindersBeforeEscalation: 1 });
     const taskId = await overdueTask(firm.firmId, firm.formKey, "escalate");
 
-    await runCron(new Date());
-    const past = new Date(Date.now() - 1000);
-    await testDatabase().update(tasks).set({ nextReminderAt: past }).where(eq(tasks.id, taskId));
-    await runCron(new Date());
+    await runCron(WORKING_NOW);
+    await testDatabase().update(tasks).set({ nextReminderAt: WORKING_NOW }).where(eq(tasks.id, taskId));
+    await runCron(new Date(WORKING_NOW.getTime() + 60_000));
 
     const kinds = (await notices(firm.firmId)).map((row) => [row.kind, (row.data as { recipientUserId: string }).recipientUserId]);
     expect(kinds).toContainEqual(["task_reminder", partner]);
@@ -285,13 +335,86 @@ describe("reminders and escalation", () => {
     expect(task?.nextReminderAt).toBeNull();
   });
 
+  /** Adds an open task of the firm, due (and owed its next reminder) at `dueAt`, with `reminderCount` sent. */
+  async function taskDueAt(firmId: string, assigneeUserId: string, dueAt: Date, reminderCount = 0) {
+    const id = `task_weekend_${crypto.randomUUID().slice(0, 8)}`;
+    await testDatabase().insert(tasks).values({
+      id,
+      firmId,
+      opportunityId: null,
+      assigneeUserId,
+      kind: "respond_to_enquiry",
+      title: "Respond to enquiry",
+      status: "open",
+      dueAt,
+      reminderCount,
+      nextReminderAt: dueAt,
+      createdAt: dueAt,
+      updatedAt: dueAt,
+    });
+    return id;
+  }
+
+  // The seeded firm works Monday to Friday, 09:00 to 17:30 in London; March 2026 is before the clocks change.
+  const FRIDAY_DUE = new Date("2026-03-06T16:00:00Z");
+  const FRIDAY_EVENING = new Date("2026-03-06T18:30:00Z");
+  const SATURDAY = new Date("2026-03-07T10:00:00Z");
+  const MONDAY_OPENING = new Date("2026-03-09T09:00:00Z");
+
+  it("overdue Friday task is reminded on Monday", async () => {
+    const [firm] = await seedTwoFirms();
+    const [partner] = await seedPeople(firm.firmId, [{ name: "Weekend Partner" }]);
+    const taskId = await taskDueAt(firm.firmId, partner!, FRIDAY_DUE);
+
+    await runCron(FRIDAY_EVENING);
+    await runCron(SATURDAY);
+
+    expect(await notices(firm.firmId)).toHaveLength(0);
+    const [waiting] = (await tasksOf(firm.firmId)).filter((row) => row.id === taskId);
+    expect(waiting?.reminderCount).toBe(0);
+    expect(waiting?.nextReminderAt?.toISOString()).toBe(MONDAY_OPENING.toISOString());
+
+    await runCron(new Date(MONDAY_OPENING.getTime() + 60_000));
+
+    const sent = await notices(firm.firmId);
+    expect(sent.map((row) => row.kind)).toEqual(["task_reminder"]);
+    expect(sent[0]?.createdAt.toISOString()).toBe(new Date(MONDAY_OPENING.getTime() + 60_000).toISOString());
+  });
+
+  it("escalation waits for working hours", async () => {
+    const [firm] = await seedTwoFirms();
+    const [partner, head] = await seedPeople(firm.firmId, [{ name: "Weekend Partner" }, { name: "Weekend Head" }]);
+    await updateFirm(firm.firmId, { escalationUserId: head!, remindersBeforeEscalation: 2 });
+    await taskDueAt(firm.firmId, partner!, FRIDAY_DUE, 2);
+
+    await runCron(SATURDAY);
+    expect(await notices(firm.firmId)).toHaveLength(0);
+
+    await runCron(new Date(MONDAY_OPENING.getTime() + 60_000));
+    const sent = await notices(firm.firmId);
+    expect(sent.map((row) => [row.kind, (row.data as { recipientUserId: string }).recipientUserId])).toEqual([["task_escalation", head]]);
+  });
+
+  it("closed date defers a reminder", async () => {
+    const [firm] = await seedTwoFirms();
+    const [partner] = await seedPeople(firm.firmId, [{ name: "Holiday Partner" }]);
+    await updateFirm(firm.firmId, { closedDates: ["2026-03-09"] });
+    const taskId = await taskDueAt(firm.firmId, partner!, FRIDAY_DUE);
+
+    await runCron(new Date(MONDAY_OPENING.getTime() + 60_000));
+
+    expect(await notices(firm.firmId)).toHaveLength(0);
+    const [waiting] = (await tasksOf(firm.firmId)).filter((row) => row.id === taskId);
+    expect(waiting?.nextReminderAt?.toISOString()).toBe("2026-03-10T09:00:00.000Z");
+  });
+
   it("backlog becomes one digest", async () => {
     const [firm] = await seedTwoFirms();
     const [partner] = await seedPeople(firm.firmId, [{ name: "Busy Partner" }]);
     await updateFirm(firm.firmId, { fallbackOwnerUserId: partner! });
     for (const i of [1, 2, 3, 4, 5]) await overdueTask(firm.firmId, firm.formKey, `backlog${i}`);
 
-    await runCron(new Date());
+    await runCron(WORKING_NOW);
     const sent = await notices(firm.firmId);
     expect(sent).toHaveLength(1);
     expect((sent[0]?.data as { tasks: unknown[] }).tasks).toHaveLength(5);

@@ -1,4 +1,4 @@
-import { activities, opportunities } from "@plumbline/db";
+import { activities, firms, meetings, opportunities } from "@plumbline/db";
 import { createExecutionContext, createScheduledController, waitOnExecutionContext } from "cloudflare:test";
 import { and, eq } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
@@ -6,7 +6,7 @@ import worker from "../../apps/api/src/index";
 import { callApi, errorOf, submitJson, testEnv } from "../support/api";
 import { settledMessages } from "../support/follow-up";
 import { opportunitiesOf } from "../support/rows";
-import { seedTwoFirms, testDatabase } from "../support/seed";
+import { seedTwoFirms, testDatabase, type SeededFirm } from "../support/seed";
 
 const DAY_MS = 86_400_000;
 
@@ -109,10 +109,83 @@ describe("stall detection", () => {
 
     const [after] = await opportunitiesOf(firm.firmId);
     expect(after?.stalledAt).toBeInstanceOf(Date);
-    expect(after?.stalledReason).toContain("acknowledged");
+    expect(after?.stalledReason).toBe("5 days in Acknowledged without a reply from the firm (limit 3 days)");
     expect(after?.nextStallCheckAt!.getTime()).toBeGreaterThan(now.getTime());
     const flags = (await timelineOf(firm.firmId, opportunity.id)).filter((entry) => entry.type === "opportunity.stalled");
     expect(flags).toHaveLength(1);
+  });
+
+  /** Puts an opportunity in `stage`, quiet since `quietDays` ago, with a booked meeting that started `meetingDaysAgo` ago. */
+  async function quietWithPastMeeting(firm: SeededFirm, label: string, stage: string, quietDays: number, meetingDaysAgo: number) {
+    const opportunity = await oneOpportunity(firm.formKey, firm.firmId, label);
+    expect((await setStage(firm.apiKey, opportunity.id, { stage, reason: "Set for the test" })).status).toBe(200);
+    const quietSince = new Date(Date.now() - quietDays * DAY_MS);
+    await age(opportunity.id, { stageEnteredAt: quietSince, lastActivityAt: quietSince, lastProspectActivityAt: quietSince, nextStallCheckAt: new Date(Date.now() - 1000) });
+    // Still "booked" although it has started: no word came that it was held, so it is no activity.
+    const startsAt = new Date(Date.now() - meetingDaysAgo * DAY_MS);
+    await testDatabase().insert(meetings).values({
+      id: `mtg_${label}_${crypto.randomUUID().slice(0, 8)}`,
+      firmId: firm.firmId,
+      opportunityId: opportunity.id,
+      contactId: opportunity.contactId,
+      provider: "calcom",
+      meetingKey: `calcom:${label}-${crypto.randomUUID().slice(0, 8)}`,
+      status: "booked",
+      startsAt,
+      endsAt: new Date(startsAt.getTime() + 1_800_000),
+      lastEventAt: quietSince,
+      createdAt: quietSince,
+      updatedAt: quietSince,
+    });
+    return opportunity;
+  }
+
+  it("stall reason counts days from the stall clock", async () => {
+    const [firm] = await seedTwoFirms();
+    await quietWithPastMeeting(firm, "held", "meeting_held", 16.2, 0.3);
+
+    await runCron(new Date());
+
+    const [after] = await opportunitiesOf(firm.firmId);
+    expect(after?.stalledAt).toBeInstanceOf(Date);
+    expect(after?.stalledReason).toBe("16 days without activity in Meeting held (limit 7 days)");
+  });
+
+  it("stall reason states the stage's limit", async () => {
+    const [firm] = await seedTwoFirms();
+    await quietWithPastMeeting(firm, "proposal", "proposal_sent", 21.2, 7.2);
+
+    await runCron(new Date());
+
+    const [after] = await opportunitiesOf(firm.firmId);
+    expect(after?.stalledReason).toBe("21 days without activity in Proposal sent (limit 14 days)");
+  });
+
+  it("stall reason uses the firm's own limit", async () => {
+    const [firm] = await seedTwoFirms();
+    await testDatabase().update(firms).set({ stallDays: { proposal_sent: 10 } }).where(eq(firms.id, firm.firmId));
+    await quietWithPastMeeting(firm, "ownlimit", "proposal_sent", 12.5, 20);
+
+    await runCron(new Date());
+
+    const [after] = await opportunitiesOf(firm.firmId);
+    expect(after?.stalledReason).toBe("12 days without activity in Proposal sent (limit 10 days)");
+  });
+
+  it("stall reason is kept from when flagged", async () => {
+    const [firm] = await seedTwoFirms();
+    const opportunity = await quietWithPastMeeting(firm, "kept", "in_conversation", 10.5, 30);
+    const now = new Date();
+    await runCron(now);
+    const flaggedReason = (await opportunitiesOf(firm.firmId))[0]?.stalledReason;
+
+    // The repeat check of a continuing stall falls due one stall period later.
+    await age(opportunity.id, { nextStallCheckAt: new Date(now.getTime() + 1000) });
+    await runCron(new Date(now.getTime() + 3 * DAY_MS));
+
+    const [after] = await opportunitiesOf(firm.firmId);
+    expect(flaggedReason).toBe("10 days without activity in In conversation (limit 10 days)");
+    expect(after?.stalledReason).toBe(flaggedReason);
   });
 
   it("opportunity on track is not flagged", async () => {

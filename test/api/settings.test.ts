@@ -112,6 +112,14 @@ describe("follow-up settings: happy", () => {
     expect(settings.defaultPhoneRegion).toBe("GB");
   });
 
+  it("UK-style closed dates are stored as ISO", async () => {
+    const [firm] = await seedTwoFirms();
+    const response = await send("PATCH", "/v1/settings/follow-up", firm.apiKey, { closedDates: ["25/12/2026", "1/1/2027", "2026-12-28", "28/12/2026"] });
+    expect(response.status).toBe(200);
+
+    expect((await settingsOf(firm)).closedDates).toEqual(["2026-12-25", "2026-12-28", "2027-01-01"]);
+  });
+
   it("patch changes only the keys sent", async () => {
     const [firm] = await seedTwoFirms();
     const response = await send("PATCH", "/v1/settings/follow-up", firm.apiKey, {
@@ -214,8 +222,10 @@ describe("follow-up settings: errors", () => {
     },
     { name: "weekday 8", patch: { workingHours: [{ day: 8, start: "09:00", end: "17:00" }] }, field: "workingHours.0.day", mentions: "workingHours[0].day" },
     { name: "extra key in a day", patch: { workingHours: [{ day: 1, start: "09:00", end: "17:00", lunch: true }] }, field: "workingHours.0.lunch", mentions: "lunch" },
-    { name: "date that does not exist", patch: { closedDates: ["2026-02-30"] }, field: "closedDates.0", mentions: "closedDates[0]" },
-    { name: "date in another format", patch: { closedDates: ["25/12/2026"] }, field: "closedDates.0", mentions: "YYYY-MM-DD" },
+    { name: "date that does not exist", patch: { closedDates: ["2026-02-30"] }, field: "closedDates.0", mentions: 'Closed date "2026-02-30" is not a real date' },
+    { name: "UK date that does not exist", patch: { closedDates: ["2026-12-25", "31/04/2026"] }, field: "closedDates.1", mentions: 'Closed date "31/04/2026" is not a real date' },
+    { name: "US-style date", patch: { closedDates: ["12/25/2026"] }, field: "closedDates.0", mentions: "DD/MM/YYYY, such as 25/12/2026" },
+    { name: "date in words", patch: { closedDates: ["25 Dec 2026"] }, field: "closedDates.0", mentions: "YYYY-MM-DD" },
     {
       name: "201 closed dates",
       patch: { closedDates: Array.from({ length: 201 }, (_, i) => new Date(Date.UTC(2027, 0, 1 + i)).toISOString().slice(0, 10)) },
@@ -252,6 +262,13 @@ describe("follow-up settings: errors", () => {
       expect(error.message).toContain(testCase.mentions);
     });
   }
+
+  it("closed date message has no index", async () => {
+    const [firm] = await seedTwoFirms();
+    const error = await validationErrorOf(await send("PATCH", "/v1/settings/follow-up", firm.apiKey, { closedDates: ["2026-12-25", "2026-12-28", "30/02/2027"] }));
+    expect(error.message).not.toMatch(/\[\d+\]/);
+    expect(error.message).not.toContain("closedDates");
+  });
 
   it("unknown key named as unknown", async () => {
     const [firm] = await seedTwoFirms();

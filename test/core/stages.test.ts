@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import {
   DEFAULT_CLOSE_AS_LOST_DAYS,
   DEFAULT_STALL_DAYS,
+  describeStall,
   isOpenStage,
   nextStage,
   stageIndex,
@@ -490,5 +491,37 @@ describe("stallState", () => {
   it("applies custom close days", () => {
     const result = stall({ stage: "meeting_held", enteredStageAt: daysAgo(21), lastActivityAt: daysAgo(21), lastProspectActivityAt: daysAgo(21), closeAsLostDays: 20 });
     expect(result.status).toBe("close_as_lost");
+  });
+});
+
+describe("describeStall", () => {
+  it("counts quiet days from the stall clock", () => {
+    const verdict = stall({ stage: "meeting_held", enteredStageAt: daysAgo(30), lastActivityAt: daysAgo(16.2), meetingAt: daysAgo(0.3) });
+    expect(verdict.status).toBe("stalled");
+    expect(describeStall("meeting_held", verdict, NOW)).toBe("16 days without activity in Meeting held (limit 7 days)");
+  });
+
+  it("never counts fewer days than the limit", () => {
+    for (const stage of OPEN_STAGES) {
+      const verdict = stall({ stage, enteredStageAt: daysAgo(60), lastActivityAt: daysAgo(20), meetingAt: daysAgo(25), lastProspectActivityAt: daysAgo(20) });
+      expect(verdict.status, stage).toBe("stalled");
+      const quietDays = Number(describeStall(stage, verdict, NOW).split(" ")[0]);
+      expect(quietDays, stage).toBeGreaterThanOrEqual(verdict.stallDays);
+    }
+  });
+
+  it("firm's own limit is named", () => {
+    const verdict = stall({ stage: "proposal_sent", enteredStageAt: daysAgo(12.5), lastActivityAt: daysAgo(12.5), stallDays: { proposal_sent: 10 } });
+    expect(describeStall("proposal_sent", verdict, NOW)).toBe("12 days without activity in Proposal sent (limit 10 days)");
+  });
+
+  it("stage awaiting the firm names the missing reply", () => {
+    const verdict = stall({ stage: "new", enteredStageAt: daysAgo(2), lastActivityAt: daysAgo(0.5), stallDays: { new: 1 } });
+    expect(describeStall("new", verdict, NOW)).toBe("2 days in New without a reply from the firm (limit 1 day)");
+  });
+
+  it("meeting booked counts from the meeting", () => {
+    const verdict = stall({ stage: "meeting_booked", enteredStageAt: daysAgo(40), lastActivityAt: daysAgo(40), meetingAt: daysAgo(15), lastProspectActivityAt: daysAgo(15) });
+    expect(describeStall("meeting_booked", verdict, NOW)).toBe("15 days since the meeting without activity in Meeting booked (limit 14 days)");
   });
 });

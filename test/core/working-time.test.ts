@@ -5,6 +5,7 @@ import {
   formatForFirm,
   isWithinWorkingHours,
   nextWorkingStart,
+  parseClosedDate,
   workingMinutesBetween,
   WorkingTimeError,
   zonedParts,
@@ -569,4 +570,23 @@ describe("addWorkingMinutes input checks", () => {
   it("rejects Invalid Date", () => {
     expect(() => addWorkingMinutes(new Date("not a date"), 5, LONDON_OFFICE)).toThrow(/Invalid start/);
   });
+});
+
+describe("parseClosedDate", () => {
+  it.each([
+    ["2026-12-25", "2026-12-25"],
+    ["25/12/2026", "2026-12-25"],
+    ["1/1/2027", "2027-01-01"],
+    ["01/02/2026", "2026-02-01"],
+    [" 29/02/2028 ", "2028-02-29"],
+  ])("%s reads as %s", (input, expected) => {
+    expect(parseClosedDate(input)).toBe(expected);
+  });
+
+  it.each(["2026-02-30", "31/04/2026", "29/02/2027", "12/25/2026", "25.12.2026", "25 Dec 2026", "2026-1-5", "", "25/12/26"])(
+    "%s is rejected",
+    (input) => {
+      expect(parseClosedDate(input)).toBeNull();
+    },
+  );
 });

@@ -1,6 +1,7 @@
 import { escapeHtml, newId } from "@plumbline/core";
 import { insertSignInToken, type Database, type SignInPurpose } from "@plumbline/db";
 import { sha256Hex } from "../lib/crypto";
+import { dashboardUrl } from "../lib/dashboard-links";
 
 /** A sign-in link works for 15 minutes; an invitation's link for 7 days, since people do not read mail at once. */
 export const SIGN_IN_LINK_LIFETIME_MS = 15 * 60 * 1000;
@@ -13,8 +14,8 @@ export function newOneTimeToken(): string {
 }
 
 /** Builds the dashboard URL that spends a token: `${DASHBOARD_URL}/auth/verify?token=…&next=…`. */
-export function verifyUrl(dashboardUrl: string, token: string, next: string | undefined): string {
-  const url = new URL("/auth/verify", dashboardUrl);
+export function verifyUrl(dashboardBase: string, token: string, next: string | undefined): string {
+  const url = dashboardUrl(dashboardBase, "/auth/verify");
   url.searchParams.set("token", token);
   if (next) url.searchParams.set("next", next);
   return url.toString();

@@ -21,6 +21,7 @@ import {
 import { parseCalcomWebhook, parseCalendlyWebhook, type BookingEvent } from "@plumbline/integrations";
 import type { AppEnv } from "../env";
 import type { Logger } from "../logger";
+import { routeOwner } from "../follow-up/plan";
 import { applyStageEvent } from "../pipeline/apply";
 
 export interface BookingContext {
@@ -169,7 +170,7 @@ function bookingTouch(event: BookingEvent, firm: { websiteHosts: string[] }, web
 
 async function opportunityFor(
   context: BookingContext,
-  firm: { id: string; currency: string; websiteHosts: string[]; timeZone: string },
+  firm: { id: string; currency: string; websiteHosts: string[]; timeZone: string; fallbackOwnerUserId: string | null },
   contactId: string,
   event: BookingEvent,
 ): Promise<{ opportunityId: string; created: boolean }> {
@@ -179,10 +180,13 @@ async function opportunityFor(
   const classified = classifyBooking(event, firm);
   const touch = classified.touch;
   const id = newId("opp", context.now.getTime());
+  // A booking carries no service line, so only rules for any service line (and then the fallback owner) apply.
+  const routed = await routeOwner(context.db, context.logger, firm, null, context.now);
   await insertBookingOpportunity(context.db, {
     id,
     firmId: firm.id,
     contactId,
+    ownerUserId: routed.ownerUserId,
     reference: newReference(),
     currency: firm.currency,
     channel: classified.channel,

@@ -1,4 +1,4 @@
-import { isOpenStage, newId, stallState, type OpenStageKey, type StageKey } from "@plumbline/core";
+import { describeStall, isOpenStage, newId, stallState, type OpenStageKey, type StageKey } from "@plumbline/core";
 import { findLatestMeeting, findNextMeeting, findOpportunitiesDueForStallCheck, recordStallCheck, type Database } from "@plumbline/db";
 import type { Logger } from "../logger";
 import { applyStageEvent } from "../pipeline/apply";
@@ -7,11 +7,6 @@ import { applyStageEvent } from "../pipeline/apply";
 export const STALL_BATCH = 100;
 
 const DAY_MS = 86_400_000;
-
-/** Human-readable reasons for the pipeline page, by the stall check's reason. */
-function describeStall(stage: OpenStageKey, days: number): string {
-  return `No activity for ${days} days in stage ${stage.replace(/_/g, " ")}`;
-}
 
 /**
  * Flags opportunities that have gone quiet for their stage, and closes as lost those silent past the firm's
@@ -61,13 +56,12 @@ export async function runStallSweep(db: Database, logger: Logger, now: Date): Pr
       continue;
     }
 
-    const quietSince = Math.max(enteredStageAt.getTime(), opportunity.lastActivityAt.getTime(), meeting?.startsAt?.getTime() ?? 0);
-    const days = Math.round((now.getTime() - quietSince) / DAY_MS);
     const wrote = await recordStallCheck(db, {
       firmId: firm.id,
       opportunityId: opportunity.id,
       expectedCheckAt: opportunity.nextStallCheckAt!,
-      stalled: verdict.status === "stalled" ? { reason: describeStall(stage, days) } : null,
+      // The reason counts the quiet days from the same clock that flagged the stall, so it agrees with the verdict.
+      stalled: verdict.status === "stalled" ? { reason: describeStall(stage, verdict, now) } : null,
       wasStalled: opportunity.stalledAt !== null,
       nextCheckAt: verdict.dueAt.getTime() > now.getTime() ? verdict.dueAt : new Date(now.getTime() + DAY_MS),
       activityId: newId("act", now.getTime()),

@@ -158,7 +158,9 @@ function owedMessages(enquiry: Enquiry, opportunityId: string, plan: FollowUpPla
       status: enquiry.email ? "pending" : "skipped",
       statusReason: enquiry.email ? null : "no address",
       recipient: enquiry.email?.key ?? null,
-      data: { opportunityId },
+      // The prospect's own choice of service travels with the email, because the opportunity keeps only the
+      // internal service line.
+      data: { opportunityId, serviceLabel: enquiry.serviceLabel },
     },
     {
       id: newId("msg", now.getTime()),

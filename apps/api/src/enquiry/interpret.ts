@@ -21,7 +21,10 @@ export interface Enquiry {
   phoneE164: string | null;
   company: string | null;
   message: string | null;
+  /** Internal service line, from the form's mapping, for routing and reports. */
   serviceLine: string | null;
+  /** The service as the prospect chose it on the form (an option's label), for text the prospect reads. */
+  serviceLabel: string | null;
   /** Every answer as stored for the firm, standard and custom, keyed by the form's field names. */
   answers: Record<string, string>;
   honeypotFilled: boolean;
@@ -180,6 +183,7 @@ export function interpretSubmission(body: SubmissionBody, form: FormSettingsForE
     company: answer("company"),
     message: answer("message"),
     serviceLine: pickServiceLine(answers, form.serviceLines),
+    serviceLabel: pickServiceLabel(answers, form.fields, form.serviceLines),
     answers,
     honeypotFilled,
     attribution: body.attribution ?? {},
@@ -202,4 +206,17 @@ function pickServiceLine(answers: Record<string, string>, mapping: ServiceLineMa
     if (mapped) return mapped;
   }
   return mapping.fallback;
+}
+
+/**
+ * Returns the service as the prospect saw it: the chosen option's label for a field with options, or their own
+ * words for a free-text field. Null when the form has no service field, it was left empty, or the value is not
+ * one of the options.
+ */
+function pickServiceLabel(answers: Record<string, string>, fields: FormField[], mapping: ServiceLineMapping): string | null {
+  const value = mapping.field ? answers[mapping.field] : undefined;
+  if (!value) return null;
+  const field = fields.find((candidate) => candidate.name === mapping.field);
+  if (field?.options) return field.options.find((option) => option.value === value)?.label ?? null;
+  return value;
 }

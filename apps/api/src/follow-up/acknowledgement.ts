@@ -44,7 +44,8 @@ async function buildAcknowledgement(context: DeliveryContext, row: OutboundMessa
     prospect_name: contact.name ?? "",
     prospect_first_name: firstName ?? "",
     firm_name: firm.name,
-    service_line: opportunity.serviceLine ?? "your enquiry",
+    // The prospect's own choice on the form, never the internal service line, which can read differently.
+    service_line: serviceLabelOf(row) ?? "your enquiry",
     partner_name: context_.ownerName ?? "One of our team",
     firm_hours: describeWorkingHours(firm.workingHours),
     reference: opportunity.reference,
@@ -67,4 +68,10 @@ async function buildAcknowledgement(context: DeliveryContext, row: OutboundMessa
     idempotencyKey: row.id,
     metadata: { outboundMessageId: row.id, firmId: row.firmId, opportunityId: opportunity.id },
   };
+}
+
+/** Reads the service the prospect chose from the message's data; null when the enquiry named none. */
+function serviceLabelOf(row: OutboundMessage): string | null {
+  const label = (row.data as { serviceLabel?: unknown } | null)?.serviceLabel;
+  return typeof label === "string" && label.trim() !== "" ? label : null;
 }

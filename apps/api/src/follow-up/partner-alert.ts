@@ -10,6 +10,7 @@ import {
 import { formatForFirm } from "@plumbline/core";
 import { createChatAdapter, type ChatAlert, type EnquiryAlert } from "@plumbline/integrations";
 import { decryptSecret } from "../lib/crypto";
+import { opportunityUrl } from "../lib/dashboard-links";
 import type { DeliveryContext } from "./deliver";
 import { integrationConfig } from "./integration-config";
 import { resultFromError, type DeliveryResult } from "./outcome";
@@ -116,7 +117,7 @@ export async function deliverMeetingNotice(context: DeliveryContext, row: Outbou
     kind: "enquiry",
     title: MEETING_CHANGE_TITLES[data.change] ?? "Meeting changed",
     fields,
-    link: { url: new URL(`/opportunities/${found.opportunity.id}`, context.env.DASHBOARD_URL).toString(), label: "Open in Plumbline" },
+    link: { url: opportunityUrl(context.env.DASHBOARD_URL, row.firmId, found.opportunity.id), label: "Open in Plumbline" },
   };
   return sendAlert(context, channel.integration, alert);
 }
@@ -157,7 +158,7 @@ async function buildEnquiryAlert(context: DeliveryContext, row: OutboundMessage)
     title: `New enquiry${opportunity.serviceLine ? `: ${opportunity.serviceLine}` : ""}`,
     fields,
     ...(message ? { message } : {}),
-    link: { url: new URL(`/opportunities/${opportunity.id}`, context.env.DASHBOARD_URL).toString(), label: "Open in Plumbline" },
+    link: { url: opportunityUrl(context.env.DASHBOARD_URL, row.firmId, opportunity.id), label: "Open in Plumbline" },
   };
 }
 

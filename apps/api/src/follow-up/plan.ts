@@ -14,17 +14,46 @@ export interface FollowUpPlan {
   dueAt: Date;
 }
 
-/**
- * Routes an enquiry. The first matching rule names a person or a team (round-robin, skipping people marked
- * away). Without a match, or when everyone in the team is away, the firm's fallback owner takes it.
- */
+/** Owner a new opportunity's routing picked, and how. */
+export interface RoutedOwner {
+  ownerUserId: string | null;
+  routedBy: FollowUpPlan["routedBy"];
+  teamId: string | null;
+  /** The team's own chat integration when a team took the opportunity; null otherwise. */
+  teamChatIntegrationId: string | null;
+}
+
+/** Plans an enquiry's follow-up: its owner (see routeOwner), the channel for its alert and when its reply is due. */
 export async function planFollowUp(db: Database, logger: Logger, firm: FormFirm, serviceLine: string | null, now: Date): Promise<FollowUpPlan> {
+  const routed = await routeOwner(db, logger, firm, serviceLine, now);
+  const chatIntegrationId = routed.teamChatIntegrationId ?? (await findDefaultIntegration(db, firm.id, "chat"))?.id ?? null;
+  return {
+    ownerUserId: routed.ownerUserId,
+    routedBy: routed.routedBy,
+    teamId: routed.teamId,
+    chatIntegrationId,
+    dueAt: responseDueAt(firm, now, logger),
+  };
+}
+
+/**
+ * Picks the owner of a new opportunity. The first matching rule names a person or a team (round-robin, skipping
+ * people marked away). Without a match, or when everyone in the team is away, the firm's fallback owner takes it.
+ * Web enquiries and opportunities created by a booking both come through here, so they are owned the same way.
+ */
+export async function routeOwner(
+  db: Database,
+  logger: Logger,
+  firm: Pick<FormFirm, "id" | "fallbackOwnerUserId">,
+  serviceLine: string | null,
+  now: Date,
+): Promise<RoutedOwner> {
   const rule = matchRoutingRule(await loadRoutingRules(db, firm.id), serviceLine);
 
   let ownerUserId: string | null = null;
   let routedBy: FollowUpPlan["routedBy"] = "none";
   let teamId: string | null = null;
-  let chatIntegrationId: string | null = null;
+  let teamChatIntegrationId: string | null = null;
 
   if (rule?.target.type === "user") {
     ownerUserId = rule.target.userId;
@@ -33,7 +62,7 @@ export async function planFollowUp(db: Database, logger: Logger, firm: FormFirm,
     teamId = rule.target.teamId;
     const turn = await takeTeamTurn(db, firm.id, teamId);
     if (turn) {
-      chatIntegrationId = turn.chatIntegrationId;
+      teamChatIntegrationId = turn.chatIntegrationId;
       ownerUserId = pickRoundRobin(await loadTeamMembers(db, firm.id, teamId, now), turn.turn);
       if (ownerUserId) routedBy = "team";
     } else {
@@ -45,9 +74,7 @@ export async function planFollowUp(db: Database, logger: Logger, firm: FormFirm,
     ownerUserId = firm.fallbackOwnerUserId;
     routedBy = "fallback";
   }
-  chatIntegrationId ??= (await findDefaultIntegration(db, firm.id, "chat"))?.id ?? null;
-
-  return { ownerUserId, routedBy, teamId, chatIntegrationId, dueAt: responseDueAt(firm, now, logger) };
+  return { ownerUserId, routedBy, teamId, teamChatIntegrationId };
 }
 
 /**

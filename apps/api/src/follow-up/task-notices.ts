@@ -1,6 +1,7 @@
 import { escapeHtml, formatForFirm } from "@plumbline/core";
 import { findDefaultIntegration, findFirmById, findUser, type OutboundMessage } from "@plumbline/db";
 import { z } from "zod";
+import { opportunityUrl } from "../lib/dashboard-links";
 import type { DeliveryContext } from "./deliver";
 import { sendEmail } from "./mail";
 import type { DeliveryResult } from "./outcome";
@@ -23,7 +24,7 @@ export async function deliverTaskNotice(context: DeliveryContext, row: OutboundM
   const escalation = row.kind === "task_escalation";
   const zone = safeZone(firm.timeZone);
   const lines = tasks.map((task) => {
-    const link = task.opportunityId ? ` ${new URL(`/opportunities/${task.opportunityId}`, context.env.DASHBOARD_URL)}` : "";
+    const link = task.opportunityId ? ` ${opportunityUrl(context.env.DASHBOARD_URL, row.firmId, task.opportunityId)}` : "";
     return `- ${task.title}, due ${formatForFirm(new Date(task.dueAt), zone)}${link}`;
   });
   const subject = escalation

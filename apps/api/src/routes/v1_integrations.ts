@@ -6,6 +6,7 @@ import { z } from "zod";
 import type { HonoEnv } from "../context";
 import { ApiError, notFound } from "../errors";
 import { encryptSecret } from "../lib/crypto";
+import { dashboardUrl } from "../lib/dashboard-links";
 import { requireFirm } from "../middleware/firm-access";
 import { sendIntegrationTest } from "./integration-test";
 
@@ -167,7 +168,7 @@ export function registerIntegrationRoutes(app: Hono<HonoEnv>) {
     const body = parseBody(testSchema, raw.trim() === "" ? {} : safeJson(raw));
     const actor = c.get("actor");
     const to = body.to ?? (actor.kind === "user" ? c.get("signedIn").user.email : undefined);
-    await sendIntegrationTest(services, firmId, integration, { to, testPageUrl: new URL("/", services.env.DASHBOARD_URL).toString() });
+    await sendIntegrationTest(services, firmId, integration, { to, testPageUrl: dashboardUrl(services.env.DASHBOARD_URL, "/").toString() });
     return c.json({ ok: true });
   });
 }

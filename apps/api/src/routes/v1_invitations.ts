@@ -17,6 +17,7 @@ import { sendPlatformEmail } from "../auth/platform-mail";
 import { INVITATION_LIFETIME_MS, invitationEmail, newTokenRow, verifyUrl } from "../auth/sign-in-link";
 import type { HonoEnv } from "../context";
 import { ApiError, notFound } from "../errors";
+import { firmPath } from "../lib/dashboard-links";
 import { actorUserId, hasRole, requireFirm } from "../middleware/firm-access";
 import { parseJsonBody, strictObject } from "./v1_settings";
 
@@ -87,7 +88,7 @@ export function registerInvitationRoutes(app: Hono<HonoEnv>) {
 
     const firm = (await findFirm(db, firmId))!;
     const inviterName = actor.kind === "user" ? c.get("signedIn").user.name : null;
-    const link = verifyUrl(env.DASHBOARD_URL, token, `/firms/${firmId}/pipeline`);
+    const link = verifyUrl(env.DASHBOARD_URL, token, firmPath(firmId, "pipeline"));
     await sendPlatformEmail(env, db, logger, { kind: "invitation", to: { email: normalised.key }, ...invitationEmail(firm.name, inviterName, body.role, link) });
     logger.info("invitation.created", { invitationId, role: body.role });
     return c.json(presentInvitation({ ...invitation, acceptedAt: null, acceptedUserId: null, revokedAt: null, invitedByUserId: invitation.invitedByUserId }, now), 201);

@@ -1,4 +1,4 @@
-import { createWorkingCalendar, DEFAULT_STALL_DAYS, normaliseEmail, WorkingTimeError } from "@plumbline/core";
+import { createWorkingCalendar, DEFAULT_STALL_DAYS, normaliseEmail, readClosedDate, WorkingTimeError } from "@plumbline/core";
 import {
   findFirmMemberIds,
   findFollowUpSettings,
@@ -148,7 +148,7 @@ const patchSchema = strictObject({
     .max(MAX_WORKING_RANGES, { error: `must have at most ${MAX_WORKING_RANGES} entries` })
     .optional(),
   closedDates: z
-    .array(z.string({ error: 'must be dates as "YYYY-MM-DD"' }), { error: 'must be a list of dates as "YYYY-MM-DD"' })
+    .array(z.string({ error: 'must be dates as "DD/MM/YYYY" or "YYYY-MM-DD"' }), { error: 'must be a list of dates as "DD/MM/YYYY" or "YYYY-MM-DD"' })
     .max(MAX_CLOSED_DATES, { error: `must have at most ${MAX_CLOSED_DATES} dates, so remove dates that have passed` })
     .optional(),
   responseTargetMinutes: wholeNumber(1, 10_080).optional(),
@@ -208,6 +208,17 @@ function checkCalendarPart(field: "workingHours" | "closedDates", input: Pick<Pa
   }
 }
 
+/**
+ * Reads one typed closed date, ISO or UK day-first, as "YYYY-MM-DD". The error names the date as typed, so a person
+ * can find it without counting entries; the field still points a form at the entry.
+ */
+function closedDateToIso(value: string, index: number): string {
+  const result = readClosedDate(value);
+  if ("date" in result) return result.date;
+  const problem = result.error === "no_such_date" ? "is not a real date" : "is not a date in a form we can read";
+  throw invalid(`closedDates.${index}`, `Closed date "${value}" ${problem}. Enter it as DD/MM/YYYY, such as 25/12/2026, or as YYYY-MM-DD.`);
+}
+
 /** Turns a validated patch into column values, checking what zod cannot: calendars, addresses and memberships. */
 async function toChanges(c: Context<HonoEnv>, patch: SettingsPatch): Promise<FollowUpSettingsChanges> {
   const changes: FollowUpSettingsChanges = {};
@@ -221,8 +232,9 @@ async function toChanges(c: Context<HonoEnv>, patch: SettingsPatch): Promise<Fol
   }
 
   if (patch.closedDates !== undefined) {
-    checkCalendarPart("closedDates", { workingHours: [], closedDates: patch.closedDates });
-    changes.closedDates = [...new Set(patch.closedDates)].sort();
+    const closedDates = patch.closedDates.map(closedDateToIso);
+    checkCalendarPart("closedDates", { workingHours: [], closedDates });
+    changes.closedDates = [...new Set(closedDates)].sort();
   }
 
   if (patch.responseTargetMinutes !== undefined) changes.responseTargetMinutes = patch.responseTargetMinutes;

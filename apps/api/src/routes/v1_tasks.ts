@@ -4,13 +4,12 @@ import { z } from "zod";
 import type { HonoEnv } from "../context";
 import { ApiError, notFound } from "../errors";
 import { actorLabel, actorUserId, requireFirm } from "../middleware/firm-access";
-import { parseQuery } from "./list-query";
+import { listQuerySchema, parseQuery } from "./list-query";
 
-const listSchema = z.object({
+const listSchema = listQuerySchema.extend({
   status: z.enum(TASK_STATUSES).default("open"),
   assigneeUserId: z.string().max(64).optional(),
   opportunityId: z.string().max(64, { error: "must be at most 64 characters" }).optional(),
-  limit: z.coerce.number().int().min(1).max(100).default(50),
 });
 
 function presentTask(task: Task) {
@@ -28,12 +27,15 @@ function presentTask(task: Task) {
   };
 }
 
-/** `GET /v1/tasks` (open ones by due date, by default; `opportunityId` narrows to one opportunity) and `POST /v1/tasks/{id}/complete`. */
+/**
+ * `GET /v1/tasks` (open ones by due date then id, by default, cursor-paginated; `opportunityId` narrows to one
+ * opportunity) and `POST /v1/tasks/{id}/complete`.
+ */
 export function registerTaskRoutes(app: Hono<HonoEnv>) {
   app.get("/v1/tasks", requireFirm("viewer"), async (c) => {
     const query = parseQuery(listSchema, c.req.query());
-    const rows = await listTasks(c.get("services").db, c.get("firmId"), query);
-    return c.json({ data: rows.map(presentTask) });
+    const page = await listTasks(c.get("services").db, c.get("firmId"), query);
+    return c.json({ data: page.data.map(presentTask), nextCursor: page.nextCursor });
   });
 
   app.post("/v1/tasks/:id/complete", requireFirm("partner"), async (c) => {
@@ -42,9 +44,11 @@ export function registerTaskRoutes(app: Hono<HonoEnv>) {
     const task = id.length <= 64 ? await completeTask(db, c.get("firmId"), id, actorLabel(c.get("actor")), new Date(), actorUserId(c.get("actor"))) : null;
     if (task) return c.json(presentTask(task));
 
-    // Tell "already done" apart from "not there"; another firm's task is a plain not-found like a missing one.
+    // A repeat completion returns the task unchanged, because what the person wanted is already true. Another
+    // firm's task is a plain not-found like a missing one.
     const existing = id.length <= 64 ? await findTask(db, c.get("firmId"), id) : null;
-    if (existing) throw new ApiError("conflict", `Task ${id} is ${existing.status}, so it cannot be completed.`);
+    if (existing?.status === "done") return c.json(presentTask(existing));
+    if (existing) throw new ApiError("conflict", "This task was cancelled, so it cannot be completed.");
     throw notFound(`Task ${id.slice(0, 64)}`);
   });
 }

@@ -228,11 +228,19 @@ export type StallStatus = "active" | "stalled" | "close_as_lost";
 
 export type StallReason = "future_meeting" | "on_track" | "stage_overdue" | "silent_too_long";
 
+/** Event that started a stage's stall clock: entering the stage, the latest activity, or the meeting's start. */
+export type StallClockStart = "stage_entered" | "activity" | "meeting";
+
 /** `dueAt` is the next time the sweep must look at the deal: when its status can change or a reminder is due. */
 export interface StallResult {
   status: StallStatus;
   dueAt: Date;
   reason: StallReason;
+  /** Start of the stage's stall clock, from which the quiet days count. */
+  clockStartedAt: Date;
+  clockStartedBy: StallClockStart;
+  /** Days the stage may stay quiet before the deal counts as stalled: the firm's setting, else the default. */
+  stallDays: number;
 }
 
 /**
@@ -241,37 +249,60 @@ export interface StallResult {
  */
 export function stallState(input: StallInput): StallResult {
   const now = input.now.getTime();
+  const stageDays = input.stallDays?.[input.stage] ?? DEFAULT_STALL_DAYS[input.stage];
+  const clock = stallClockStart(input);
+  const basis = { clockStartedAt: new Date(clock.at), clockStartedBy: clock.by, stallDays: stageDays };
 
   if (input.hasFutureMeeting) {
     const meetingAt = input.meetingAt?.getTime();
     const dueAt = meetingAt !== undefined && meetingAt > now ? meetingAt : now + DAY_MS;
-    return { status: "active", dueAt: new Date(dueAt), reason: "future_meeting" };
+    return { status: "active", dueAt: new Date(dueAt), reason: "future_meeting", ...basis };
   }
 
-  const stageDays = input.stallDays?.[input.stage] ?? DEFAULT_STALL_DAYS[input.stage];
-  const stallAt = stallClockStart(input) + stageDays * DAY_MS;
+  const stallAt = clock.at + stageDays * DAY_MS;
   const closeDays = input.closeAsLostDays ?? DEFAULT_CLOSE_AS_LOST_DAYS;
   const closeAt = AWAITING_FIRM.has(input.stage)
     ? undefined
     : input.lastProspectActivityAt.getTime() + closeDays * DAY_MS;
 
   if (closeAt !== undefined && now >= closeAt) {
-    return { status: "close_as_lost", dueAt: input.now, reason: "silent_too_long" };
+    return { status: "close_as_lost", dueAt: input.now, reason: "silent_too_long", ...basis };
   }
 
   if (now >= stallAt) {
     // A stage that never closes for silence is looked at again once per stall period, to repeat the reminder.
     const dueAt = closeAt ?? now + stageDays * DAY_MS;
-    return { status: "stalled", dueAt: new Date(dueAt), reason: "stage_overdue" };
+    return { status: "stalled", dueAt: new Date(dueAt), reason: "stage_overdue", ...basis };
   }
 
   const dueAt = closeAt === undefined ? stallAt : Math.min(stallAt, closeAt);
-  return { status: "active", dueAt: new Date(dueAt), reason: "on_track" };
+  return { status: "active", dueAt: new Date(dueAt), reason: "on_track", ...basis };
 }
 
-function stallClockStart(input: StallInput): number {
-  if (AWAITING_FIRM.has(input.stage)) return input.enteredStageAt.getTime();
+function stallClockStart(input: StallInput): { at: number; by: StallClockStart } {
+  if (AWAITING_FIRM.has(input.stage)) return { at: input.enteredStageAt.getTime(), by: "stage_entered" };
 
-  const anchor = input.stage === "meeting_booked" && input.meetingAt ? input.meetingAt : input.enteredStageAt;
-  return Math.max(anchor.getTime(), input.lastActivityAt.getTime());
+  const meetingAnchor = input.stage === "meeting_booked" && input.meetingAt !== undefined;
+  const anchor = meetingAnchor ? input.meetingAt! : input.enteredStageAt;
+  if (input.lastActivityAt.getTime() > anchor.getTime()) return { at: input.lastActivityAt.getTime(), by: "activity" };
+  return { at: anchor.getTime(), by: meetingAnchor ? "meeting" : "stage_entered" };
+}
+
+/**
+ * Writes why a deal is stalled, for the pipeline page and the timeline: the whole days its stage has been quiet at
+ * `at`, the stage's display name, and the firm's limit for it, such as "16 days without activity in Meeting held
+ * (limit 7 days)". Whole days are rounded down, so the count is never more than the truth.
+ */
+export function describeStall(stage: OpenStageKey, verdict: Pick<StallResult, "clockStartedAt" | "clockStartedBy" | "stallDays">, at: Date): string {
+  const quietDays = Math.max(0, Math.floor((at.getTime() - verdict.clockStartedAt.getTime()) / DAY_MS));
+  const label = DEFAULT_STAGES.find((candidate) => candidate.key === stage)?.label ?? stage;
+  const limit = `(limit ${dayCount(verdict.stallDays)})`;
+
+  if (AWAITING_FIRM.has(stage)) return `${dayCount(quietDays)} in ${label} without a reply from the firm ${limit}`;
+  if (verdict.clockStartedBy === "meeting") return `${dayCount(quietDays)} since the meeting without activity in ${label} ${limit}`;
+  return `${dayCount(quietDays)} without activity in ${label} ${limit}`;
+}
+
+function dayCount(days: number): string {
+  return days === 1 ? "1 day" : `${days} days`;
 }

@@ -181,16 +181,43 @@ function parseClockTime(value: unknown, label: string, allowMidnightEnd: boolean
 
 function parseIsoDate(value: unknown, label: string): string {
   const match = typeof value === "string" ? ISO_DATE.exec(value) : null;
-  if (match) {
-    const [year, month, day] = [Number(match[1]), Number(match[2]), Number(match[3])];
-    const date = new Date(0);
-    date.setUTCFullYear(year, month - 1, day);
-    // Date rolls 2026-02-30 over to 2026-03-02, so a changed field means the date does not exist.
-    if (date.getUTCFullYear() === year && date.getUTCMonth() === month - 1 && date.getUTCDate() === day) {
-      return value as string;
-    }
-  }
+  if (match && isRealDate(Number(match[1]), Number(match[2]), Number(match[3]))) return value as string;
   throw new WorkingTimeError(`Invalid ${label} ${describeValue(value)}: expected a real date as "YYYY-MM-DD", such as "2026-12-25"`);
+}
+
+/** Day-first date as written in the UK: "25/12/2026", or "1/1/2027" without leading zeros. */
+const UK_DATE = /^(\d{1,2})\/(\d{1,2})\/(\d{4})$/;
+
+/** Outcome of reading a typed closed date: the ISO date, or why it could not be read. */
+export type ClosedDateResult = { date: string } | { error: "unknown_format" | "no_such_date" };
+
+/**
+ * Reads a closed date typed as "YYYY-MM-DD" or day first as "DD/MM/YYYY" or "D/M/YYYY", the UK order, so
+ * "01/02/2026" is 1 February. Returns the date as "YYYY-MM-DD", or the reason it is not one: another format, or a
+ * date that does not exist, such as 31/04/2026.
+ */
+export function readClosedDate(text: string): ClosedDateResult {
+  const trimmed = text.trim();
+  const iso = ISO_DATE.exec(trimmed);
+  const uk = iso ? null : UK_DATE.exec(trimmed);
+  if (!iso && !uk) return { error: "unknown_format" };
+
+  const [year, month, day] = iso ? [Number(iso[1]), Number(iso[2]), Number(iso[3])] : [Number(uk![3]), Number(uk![2]), Number(uk![1])];
+  if (!isRealDate(year, month, day)) return { error: "no_such_date" };
+  return { date: `${String(year).padStart(4, "0")}-${String(month).padStart(2, "0")}-${String(day).padStart(2, "0")}` };
+}
+
+/** Returns the closed date as "YYYY-MM-DD", or null when readClosedDate cannot read it. */
+export function parseClosedDate(text: string): string | null {
+  const result = readClosedDate(text);
+  return "date" in result ? result.date : null;
+}
+
+function isRealDate(year: number, month: number, day: number): boolean {
+  const date = new Date(0);
+  date.setUTCFullYear(year, month - 1, day);
+  // Date rolls 2026-02-30 over to 2026-03-02, so a changed field means the date does not exist.
+  return date.getUTCFullYear() === year && date.getUTCMonth() === month - 1 && date.getUTCDate() === day;
 }
 
 /** Sorts ranges and merges those that overlap or touch. */

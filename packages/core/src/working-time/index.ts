@@ -1,6 +1,9 @@
 export {
   createWorkingCalendar,
+  parseClosedDate,
+  readClosedDate,
   WorkingTimeError,
+  type ClosedDateResult,
   type MinuteRange,
   type WorkingCalendar,
   type WorkingCalendarInput,

@@ -101,6 +101,8 @@ export async function insertBookingOpportunity(
     id: string;
     firmId: string;
     contactId: string;
+    /** Picked by the firm's routing, as for a web enquiry; null when nothing routes it. */
+    ownerUserId: string | null;
     reference: string;
     currency: string;
     channel: string;
@@ -125,6 +127,7 @@ export async function insertBookingOpportunity(
     id: opportunity.id,
     firmId: opportunity.firmId,
     contactId: opportunity.contactId,
+    ownerUserId: opportunity.ownerUserId,
     reference: opportunity.reference,
     stage: "new",
     currency: opportunity.currency,

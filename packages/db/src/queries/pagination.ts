@@ -1,7 +1,10 @@
 import { sql, type SQL } from "drizzle-orm";
 import type { SQLiteColumn } from "drizzle-orm/sqlite-core";
 
-/** A position in a list ordered by creation time, newest first, with the id breaking ties. */
+/**
+ * A position in a list ordered by a time column with the id breaking ties. `createdAt` is that column's time in
+ * epoch milliseconds: the creation time for newest-first lists, the due time for the task list.
+ */
 export interface Cursor {
   createdAt: number;
   id: string;
@@ -30,25 +33,38 @@ export interface Page<T> {
 }
 
 /**
- * Newest first; the created-at and id pair makes the order total, so pages never skip or repeat a row. Written as
- * one row-value comparison because SQLite turns that into a range on an index ending in (created_at, id), where
- * the equivalent OR of two comparisons leaves it walking the index from the newest row.
+ * Returns the condition for rows after the cursor. Lists read newest first by default, and `oldest_first` serves
+ * lists read in the order work falls due. The time and id pair makes the order total, so pages never skip or
+ * repeat a row. Written as one row-value comparison because SQLite turns that into a range on an index ending in
+ * (time, id), where the equivalent OR of two comparisons leaves it walking the index from the first row.
  */
-export function afterCursor(createdAt: SQLiteColumn, id: SQLiteColumn, cursor: string | undefined): SQL | undefined {
+export function afterCursor(
+  time: SQLiteColumn,
+  id: SQLiteColumn,
+  cursor: string | undefined,
+  order: "newest_first" | "oldest_first" = "newest_first",
+): SQL | undefined {
   if (!cursor) return undefined;
   const decoded = decodeCursor(cursor);
   if (!decoded) return undefined;
   // Instants are stored as epoch milliseconds, so the cursor's number compares directly with the column.
-  return sql`(${createdAt}, ${id}) < (${decoded.createdAt}, ${decoded.id})`;
+  return order === "newest_first"
+    ? sql`(${time}, ${id}) < (${decoded.createdAt}, ${decoded.id})`
+    : sql`(${time}, ${id}) > (${decoded.createdAt}, ${decoded.id})`;
 }
 
 /** Cuts the extra row a list query fetched and turns it into the next page's cursor. */
 export function toPage<T extends { createdAt: Date; id: string }>(rows: T[], limit: number): Page<T> {
+  return toPageBy(rows, limit, (row) => row.createdAt);
+}
+
+/** Like toPage, for a list ordered by another time column, which `timeOf` reads from a row. */
+export function toPageBy<T extends { id: string }>(rows: T[], limit: number, timeOf: (row: T) => Date): Page<T> {
   const data = rows.slice(0, limit);
   const last = data[data.length - 1];
   return {
     data,
-    nextCursor: rows.length > limit && last ? encodeCursor({ createdAt: last.createdAt.getTime(), id: last.id }) : null,
+    nextCursor: rows.length > limit && last ? encodeCursor({ createdAt: timeOf(last).getTime(), id: last.id }) : null,
   };
 }
 

@@ -143,15 +143,20 @@ export async function recordStallCheck(
     now: Date;
   },
 ): Promise<boolean> {
-  // A continuing stall keeps the time it was first flagged, a new one gets now, and an active opportunity has none.
+  // A continuing stall keeps the time it was first flagged and the reason written then, a new one gets now and
+  // this check's reason, and an active opportunity has neither.
   let stalledAt: Date | SQL | null = null;
-  if (check.stalled) stalledAt = check.wasStalled ? sql`${opportunities.stalledAt}` : check.now;
+  let stalledReason: string | SQL | null = null;
+  if (check.stalled) {
+    stalledAt = check.wasStalled ? sql`${opportunities.stalledAt}` : check.now;
+    stalledReason = check.wasStalled ? sql`coalesce(${opportunities.stalledReason}, ${check.stalled.reason})` : check.stalled.reason;
+  }
 
   const update = db
     .update(opportunities)
     .set({
       stalledAt,
-      stalledReason: check.stalled?.reason ?? null,
+      stalledReason,
       nextStallCheckAt: check.nextCheckAt,
     })
     .where(

@@ -1,6 +1,8 @@
 import { and, asc, eq, lte, sql } from "drizzle-orm";
 import type { Database } from "../client";
 import { activities, firms, outboundMessages, tasks } from "../schema";
+import { afterCursor, toPageBy, type Page } from "./pagination";
+import type { ListOptions } from "./read";
 
 export type Task = typeof tasks.$inferSelect;
 
@@ -37,17 +39,29 @@ export async function claimTaskReminder(db: Database, task: Task, nextReminderAt
   const row = await db
     .update(tasks)
     .set({ reminderCount: sql`${tasks.reminderCount} + 1`, nextReminderAt, updatedAt: now })
-    .where(
-      and(
-        eq(tasks.firmId, task.firmId),
-        eq(tasks.id, task.id),
-        eq(tasks.status, "open"),
-        eq(tasks.nextReminderAt, task.nextReminderAt!),
-      ),
-    )
+    .where(reminderUnchanged(task))
     .returning({ reminderCount: tasks.reminderCount })
     .get();
   return row ?? null;
+}
+
+/**
+ * Moves a due reminder to `nextReminderAt` without sending it or counting it, guarded like claimTaskReminder so a
+ * racing cron run cannot both defer and send. Returns null when another run moved the task first.
+ */
+export async function deferTaskReminder(db: Database, task: Task, nextReminderAt: Date, now: Date) {
+  const row = await db
+    .update(tasks)
+    .set({ nextReminderAt, updatedAt: now })
+    .where(reminderUnchanged(task))
+    .returning({ id: tasks.id })
+    .get();
+  return row ?? null;
+}
+
+/** Matches the task only while it is open and its next reminder is still the one read, so one cron run wins. */
+function reminderUnchanged(task: Task) {
+  return and(eq(tasks.firmId, task.firmId), eq(tasks.id, task.id), eq(tasks.status, "open"), eq(tasks.nextReminderAt, task.nextReminderAt!));
 }
 
 export interface NewTaskNotice {
@@ -80,15 +94,13 @@ export async function insertTaskNotices(db: Database, notices: NewTaskNotice[], 
   if (first) await db.batch([first, ...rest]);
 }
 
-export interface TaskListOptions {
-  status: Task["status"];
-  assigneeUserId?: string | undefined;
-  opportunityId?: string | undefined;
-  limit: number;
-}
-
-export async function listTasks(db: Database, firmId: string, options: TaskListOptions) {
-  return db
+/** Lists the firm's tasks by due time, the id breaking ties, one page at a time. */
+export async function listTasks(
+  db: Database,
+  firmId: string,
+  options: ListOptions & { status: Task["status"]; assigneeUserId?: string | undefined; opportunityId?: string | undefined },
+): Promise<Page<Task>> {
+  const rows = await db
     .select()
     .from(tasks)
     .where(
@@ -97,10 +109,12 @@ export async function listTasks(db: Database, firmId: string, options: TaskListO
         eq(tasks.status, options.status),
         options.assigneeUserId ? eq(tasks.assigneeUserId, options.assigneeUserId) : undefined,
         options.opportunityId ? eq(tasks.opportunityId, options.opportunityId) : undefined,
+        afterCursor(tasks.dueAt, tasks.id, options.cursor, "oldest_first"),
       ),
     )
     .orderBy(asc(tasks.dueAt), asc(tasks.id))
-    .limit(options.limit);
+    .limit(options.limit + 1);
+  return toPageBy(rows, options.limit, (task) => task.dueAt);
 }
 
 /**
