@@ -381,8 +381,11 @@ describe("dashboard", () => {
     assert.equal(otherOpportunity.status(), 404);
 
     await page.goto(`${environment.dashboardUrl}/firms/firm_demo/settings/routing`);
-    assert.equal(await page.getByText("No routing rules yet.", { exact: true }).count(), 1, "a partner reads that the firm has no rules");
-    assert.equal(await page.getByPlaceholder("Any service line").count(), 0, "a partner sees no blank rule rows");
+    // The demo seed has two rules; a partner reads them in disabled fields, with no blank rows for new ones.
+    const ruleFields = page.locator('input[name^="serviceLine-"]');
+    assert.equal(await ruleFields.count(), 2, "a partner sees the two rules and no blank rows");
+    assert.equal(await ruleFields.first().inputValue(), "Private client");
+    assert.ok(await ruleFields.first().isDisabled(), "a partner cannot edit a rule");
 
     await openHydrated(page, `${environment.dashboardUrl}/firms/firm_demo/tasks`);
     await page.getByRole("button", { name: "Sign out" }).click();
