@@ -11,7 +11,7 @@
 // `--requests` timed ones. Targets take turns, one request each, so load from other processes falls on all alike.
 // A response time is from sending the request to reading the last byte of the body, on loopback.
 //
-// Exits 1 when a target answers anything but 200 or its body lacks what the page must show. Times are reported,
+// Exits 1 when a target returns a status other than 200 or its body lacks what the page must show. Times are reported,
 // with the 200 ms goal beside them, not judged.
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { cpus, loadavg, tmpdir, totalmem } from "node:os";

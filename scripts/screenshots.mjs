@@ -1,5 +1,5 @@
 // Saves PNG screenshots of the dashboard's main pages into docs/screenshots/, for the README. Starts its own local
-// stack on free ports with a fresh local D1 that holds the demo firm's simulated history, so the reports have data.
+// stack on free ports with a fresh local D1 that contains the demo firm's simulated history, so the reports have data.
 // It sends a few demo enquiries and signs in as the demo partner through a sign-in link from the local outbox.
 // Run with `node_modules/.bin/node scripts/screenshots.mjs` (Node 22, for wrangler). Needs Chromium at
 // /usr/bin/chromium or CHROMIUM_PATH.

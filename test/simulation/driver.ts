@@ -273,7 +273,7 @@ export class SimulatedFirm {
       this.env,
     );
     this.check(label, response, 200);
-    // Nobody replies to an automatic reply, so it does not become the thread's latest message.
+    // People do not reply to an automatic reply, so it does not become the thread's latest message.
     if (!outOfOffice) thread.messageIds.push(messageId);
   }
 

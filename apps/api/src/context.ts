@@ -18,7 +18,7 @@ export type HonoEnv = {
     services: Services;
     /** The firm the request acts on, set by requireFirm: the API key's firm or the X-Plumbline-Firm header's. */
     firmId: string;
-    /** Who acts on the firm, set by requireFirm, for the timeline's record of who did what. */
+    /** The person or API key acting on the firm, set by requireFirm, so the timeline records who made each change. */
     actor: Actor;
     /** The signed-in person, set by requireSession, and by requireFirm for a session token. */
     signedIn: SignedInUser;

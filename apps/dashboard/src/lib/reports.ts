@@ -163,7 +163,7 @@ export function formatRate(value: number | null | undefined): string {
   return value === null || value === undefined ? "–" : percentFormat.format(value);
 }
 
-/** Formats hours such as 2.25 as "2.3 h"; null (nobody replied) as an en dash. */
+/** Formats hours such as 2.25 as "2.3 h"; null (no reply yet) as an en dash. */
 export function formatHours(value: number | null | undefined): string {
   return value === null || value === undefined ? "–" : `${hoursFormat.format(value)} h`;
 }

@@ -1,7 +1,7 @@
 /**
  * Bands of time to the first human response, in order. `upToMinutes` is the band's exclusive upper bound, so a
- * reply after exactly 60 minutes is in "1–4 hours". The last timed band is open-ended, and "none" holds the
- * enquiries nobody has replied to yet.
+ * reply after exactly 60 minutes is in "1–4 hours". The last timed band is open-ended, and "none" contains the
+ * enquiries that have no reply yet.
  */
 export const RESPONSE_BANDS = [
   { key: "under_1h", label: "Under 1 hour", upToMinutes: 60 },

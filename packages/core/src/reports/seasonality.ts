@@ -8,7 +8,7 @@ export interface DailyCount {
 
 export type SeasonalGranularity = "week" | "month";
 
-/** What a period is compared with: the same period of earlier years, or the periods just before it. */
+/** The counts a period is compared with: the same period of earlier years, or the periods just before it. */
 export interface SeasonalBaseline {
   basis: "earlier_years" | "trailing";
   mean: number;
@@ -36,11 +36,11 @@ export interface SeasonalPeriod {
   unusual: "high" | "low" | null;
 }
 
-/** Earlier years compared at most; older years say little about this year's firm. */
+/** Maximum earlier years compared, because much older years tell little about the firm as it is now. */
 export const SEASONAL_YEARS_BACK = 5;
 /** Periods just before this one used when there are fewer than two earlier years. */
 export const TRAILING_PERIODS = { week: 8, month: 6 } as const;
-/** Fewest periods a baseline needs; fewer means no baseline and nothing is marked unusual. */
+/** Minimum periods a baseline needs. With fewer there is no baseline, and nothing is marked unusual. */
 export const MIN_BASELINE_PERIODS = 2;
 const MIN_TRAILING_PERIODS = 4;
 

@@ -10,7 +10,7 @@ import type { PageServerLoad } from "./$types";
  */
 const COLUMN_LIMIT = 25;
 
-/** Longest filter value the API accepts; it rejects a longer one with 400. */
+/** Maximum length of a filter value the API accepts. It rejects a longer one with 400. */
 const FILTER_MAX_LENGTH = 64;
 
 /** The page's owner choice for opportunities without an owner; the API calls it `none`. */
