@@ -1,4 +1,4 @@
-import { activities, contacts, meetings, opportunities, outboundMessages, webhookEvents } from "@plumbline/db";
+import { activities, contacts, meetings, opportunities, opportunityTouches, outboundMessages, webhookEvents } from "@plumbline/db";
 import { and, eq } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
 import { callApi, submitJson } from "../support/api";
@@ -229,6 +229,31 @@ describe("Calendly webhooks", () => {
     const [opportunity] = await opportunitiesOf(firm.firmId);
     expect(opportunity?.channel).toBe("email");
     expect(opportunity?.utmSource).toBe("newsletter");
+  });
+
+  it("later booking without campaign adds no touch", async () => {
+    const [firm] = await seedTwoFirms();
+    const integrationId = await seedIntegration(firm.firmId, "booking", "calcom", SECRET);
+    const email = "plain.booker@example.org";
+    expect((await submitJson(firm.formKey, { fields: { name: "Plain Booker", email } })).status).toBe(201);
+    await sendCalcom(integrationId, personalise(calcomCreated, "pt", email));
+    await processed(firm.firmId);
+
+    const touches = await db().select().from(opportunityTouches).where(eq(opportunityTouches.firmId, firm.firmId));
+    expect(touches.map((touch) => touch.kind)).toEqual(["enquiry"]);
+  });
+
+  it("later booking with campaign adds a touch", async () => {
+    const [firm] = await seedTwoFirms();
+    const integrationId = await seedIntegration(firm.firmId, "booking", "calendly", SECRET);
+    const email = "campaign.booker@example.org";
+    expect((await submitJson(firm.formKey, { fields: { name: "Campaign Booker", email } })).status).toBe(201);
+    await sendCalendly(integrationId, personalise(calendlyCreated, "ct", email));
+    await processed(firm.firmId);
+
+    const touches = await db().select().from(opportunityTouches).where(eq(opportunityTouches.firmId, firm.firmId));
+    expect(touches.map((touch) => touch.kind).sort()).toEqual(["booking", "enquiry"]);
+    expect(touches.find((touch) => touch.kind === "booking")?.channel).toBe("email");
   });
 
   it("signing secret is stored encrypted", async () => {

@@ -78,7 +78,9 @@ export async function processBookingWebhook(context: BookingContext, firmId: str
     return;
   }
 
-  // A booking that made the opportunity is already its enquiry touch, so only a later booking adds a touch.
+  // A booking that made the opportunity is already its enquiry touch. A later booking is a marketing touch only when
+  // the link carried campaign parameters: a meeting booked from the acknowledgement email is the sales process, and
+  // counting it would give every won deal's last touch to "booking".
   const touch = created ? null : bookingTouch(event, firm, webhookEventId);
   const outcome = await applyToMeeting(context, firmId, opportunityId, contactId, meeting, event, touch);
   if (outcome.timelineType) {
@@ -163,8 +165,10 @@ function classifyBooking(event: BookingEvent, firm: { websiteHosts: string[] }) 
   return { touch: hasTouch ? touch : null, ...classified };
 }
 
-function bookingTouch(event: BookingEvent, firm: { websiteHosts: string[] }, webhookEventId: string): NewTouch {
+/** Returns the marketing touch of a later booking, or null when the booking link carried no campaign parameters. */
+function bookingTouch(event: BookingEvent, firm: { websiteHosts: string[] }, webhookEventId: string): NewTouch | null {
   const classified = classifyBooking(event, firm);
+  if (!classified.touch) return null;
   return { id: `tch_${webhookEventId}`, kind: "booking", channel: classified.channel, campaign: event.utm.campaign ?? null, occurredAt: event.occurredAt };
 }
 
