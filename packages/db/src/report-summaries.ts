@@ -4,9 +4,9 @@ import { REPORT_BAND_COUNT } from "./schema/reports";
 /**
  * SQL that keeps report_totals, report_attribution and report_open equal to a sum over opportunities and their touches.
  *
- * Triggers, not query functions, do the upkeep. A statement that writes a fact the reports read (enquiry date,
- * channel, campaign, service line, owner, stage, value, first meeting, first response, evidence and manual
- * counters, closure, stall) changes the totals inside the same statement, whichever code path, test or script ran it.
+ * Triggers, not query functions, do the upkeep. The facts the reports read are the enquiry date, channel, campaign,
+ * service line, owner, stage, value, first meeting, first response, evidence and manual counters, closure and stall.
+ * A statement that writes one of them changes the totals inside the same statement, whichever code path ran it.
  * An update takes the row's old contribution away and adds its new one, so an event processed twice, whose write
  * changes nothing, leaves the totals as they were. The same expressions rebuild the totals from scratch.
  *

@@ -58,7 +58,7 @@ interface PeriodRange {
  * Builds per-week or per-month enquiry counts for every period that overlaps `from`–`to` (whole periods, so a
  * week that starts before `from` counts all its days), and marks the unusual ones.
  *
- * The baseline is the same ISO week or month in earlier years (up to SEASONAL_YEARS_BACK), using only periods
+ * The baseline is the same ISO week or month in earlier years (up to SEASONAL_YEARS_BACK). It uses only periods
  * that start on or after `historyStart`, the firm's first recorded enquiry, because a year before the firm used
  * Plumbline would read as a year of zeros. With fewer than two such years the baseline is the trailing window of
  * the TRAILING_PERIODS periods just before (at least four of them with full history). A period is unusual when its

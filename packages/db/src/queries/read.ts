@@ -48,12 +48,13 @@ export function opportunityConditions(firmId: string, filters: OpportunityFilter
   // row of, say, a service line's lost opportunities to find none stalled. A unary plus keeps a term off indexes.
   const viaStalledIndex = filters.stalled === true;
   const equals = (column: SQLiteColumn, value: string) => (viaStalledIndex ? sql`+${column} = ${value}` : eq(column, value));
+  const isUnassigned = viaStalledIndex ? sql`+${opportunities.ownerUserId} is null` : isNull(opportunities.ownerUserId);
   return and(
     eq(opportunities.firmId, firmId),
     filters.stage ? eq(opportunities.stage, filters.stage) : undefined,
     filters.channel ? equals(opportunities.channel, filters.channel) : undefined,
     filters.contactId ? eq(opportunities.contactId, filters.contactId) : undefined,
-    filters.ownerUserId === null ? (viaStalledIndex ? sql`+${opportunities.ownerUserId} is null` : isNull(opportunities.ownerUserId)) : undefined,
+    filters.ownerUserId === null ? isUnassigned : undefined,
     filters.ownerUserId ? equals(opportunities.ownerUserId, filters.ownerUserId) : undefined,
     filters.serviceLine ? equals(opportunities.serviceLine, filters.serviceLine) : undefined,
     filters.stalled === true ? isNotNull(opportunities.stalledAt) : undefined,
