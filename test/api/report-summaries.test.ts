@@ -1,11 +1,11 @@
-import { attributeValue, localDateOf, newId, type StageEvent } from "@plumbline/core";
-import { findOpportunity, insertMeeting, rebuildStatements, recordEnquiry, recordStallCheck, setOpportunityValue, triggerStatements, type NewTouch } from "@plumbline/db";
+import { attributeValue, newId, type StageEvent } from "@plumbline/core";
+import { findOpportunity, insertMeeting, rebuildStatements, recordStallCheck, setOpportunityValue, triggerStatements, type NewTouch } from "@plumbline/db";
 import { env } from "cloudflare:workers";
 import { beforeAll, describe, expect, it } from "vitest";
 import { createLogger } from "../../apps/api/src/logger";
-import { applyToOpportunity } from "../../apps/api/src/mail-capture/inbound";
 import { applyStageEvent } from "../../apps/api/src/pipeline/apply";
 import { getWithKey } from "../support/api";
+import { enquire as seedEnquiry, reply, type Seeded } from "../support/report-history";
 import { seedTwoFirms, testDatabase, type SeededFirm } from "../support/seed";
 
 // The report summaries are kept by triggers as events are written. After a mixed history, with some events
@@ -15,58 +15,9 @@ const logger = createLogger({ test: "report-summaries" });
 const at = (iso: string) => new Date(iso);
 const db = () => testDatabase();
 
-interface Seeded {
-  id: string;
-  contactId: string;
-}
-
-async function enquire(firm: SeededFirm, when: string, channel: string, options: { campaign?: string; serviceLine?: string; touches?: Omit<NewTouch, "id">[] } = {}): Promise<Seeded> {
-  const now = at(when);
-  const id = newId("opp", now.getTime());
-  const touches = (options.touches ?? [{ kind: "enquiry" as const, channel, campaign: options.campaign ?? null, occurredAt: now }]).map((touch, index) => ({ ...touch, id: `tch_${id}_${index}` }));
-  const recorded = await recordEnquiry(db(), {
-    firmId: firm.firmId,
-    newContactId: newId("con"),
-    contact: { name: "Prospect", email: `${id}@example.com`, emailNormalised: `${id}@example.com`, phone: null, phoneE164: null, company: null },
-    opportunity: {
-      id,
-      stage: "new",
-      ownerUserId: null,
-      replyToken: newId("rt").slice(3),
-      serviceLine: options.serviceLine ?? null,
-      currency: "GBP",
-      channel,
-      lastTouchChannel: touches.at(-1)!.channel,
-      utmSource: null,
-      utmMedium: null,
-      utmCampaign: options.campaign ?? null,
-      referrer: null,
-      landingPage: null,
-      attribution: { firstTouchReason: "test", lastTouchReason: "test" },
-      enquiryDate: localDateOf(now, "Europe/London"),
-    },
-    touches,
-    submission: { id: newId("sub"), formId: firm.formId, reference: `ENQ-${id.slice(-8)}`, dedupeKey: id, fingerprint: id, payload: {}, origin: null, userAgent: null, clientHash: null },
-    activity: { id: newId("act"), data: {} },
-    messages: [],
-    task: { id: newId("task"), title: "Respond", assigneeUserId: null, dueAt: now },
-    now,
-  });
-  return { id, contactId: recorded.contactId };
-}
-
-/** Files an outbound reply; the same email id twice is the same webhook delivered twice. */
-async function reply(firm: SeededFirm, opportunity: Seeded, when: string, emailId = newId("eml")) {
-  await applyToOpportunity({ db: db(), logger, now: at(when) }, firm.firmId, { opportunityId: opportunity.id, contactId: opportunity.contactId, matchedBy: "manual" }, {
-    emailId,
-    direction: "outbound",
-    kind: "human",
-    isForward: false,
-    subject: "Re: your enquiry",
-    replyText: "Thank you",
-    at: at(when),
-    source: "postmark",
-  });
+/** Records an enquiry on `when` from `channel`, in this file's shorter call form. */
+function enquire(firm: SeededFirm, when: string, channel: string, options: { campaign?: string; serviceLine?: string; touches?: Omit<NewTouch, "id">[] } = {}) {
+  return seedEnquiry(firm, { at: when, channel, ...options });
 }
 
 async function book(firm: SeededFirm, opportunity: Seeded, when: string, key: string) {

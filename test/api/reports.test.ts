@@ -1,12 +1,12 @@
 import { localDateOf, newId } from "@plumbline/core";
-import { findOpportunity, insertMeeting, opportunities, recordEnquiry, recordStallCheck, setOpportunityValue, type NewTouch } from "@plumbline/db";
+import { findOpportunity, insertMeeting, opportunities, recordStallCheck, setOpportunityValue } from "@plumbline/db";
 import { and, eq } from "drizzle-orm";
 import { beforeAll, describe, expect, it } from "vitest";
 import { createLogger } from "../../apps/api/src/logger";
-import { applyToOpportunity } from "../../apps/api/src/mail-capture/inbound";
 import { applyStageEvent } from "../../apps/api/src/pipeline/apply";
 import { callApi, errorOf, getWithKey, submitJson } from "../support/api";
 import { seedPeople, settledMessages } from "../support/follow-up";
+import { enquire, reply, type Seeded } from "../support/report-history";
 import { seedTwoFirms, testDatabase, type SeededFirm } from "../support/seed";
 
 // The known history below is seeded through the same query functions the routes use, at fixed times, because the
@@ -29,67 +29,6 @@ const PERIOD = "from=2026-03-01&to=2026-03-31";
 const at = (iso: string) => new Date(iso);
 const db = () => testDatabase();
 const logger = createLogger({ test: "reports" });
-
-interface Seeded {
-  id: string;
-  contactId: string;
-}
-
-async function enquire(
-  firm: SeededFirm,
-  options: { at: string; channel: string; campaign?: string; serviceLine?: string | null; ownerUserId?: string | null; touches?: Omit<NewTouch, "id">[] },
-): Promise<Seeded> {
-  const now = at(options.at);
-  const id = newId("opp", now.getTime());
-  const reference = `ENQ-${crypto.randomUUID().slice(0, 8)}`;
-  const touches = (options.touches ?? [{ kind: "enquiry" as const, channel: options.channel, campaign: options.campaign ?? null, occurredAt: now }]).map((touch, index) => ({
-    ...touch,
-    id: `tch_${id}_${index}`,
-  }));
-  const recorded = await recordEnquiry(db(), {
-    firmId: firm.firmId,
-    newContactId: newId("con"),
-    contact: { name: "Prospect", email: `${id}@example.com`, emailNormalised: `${id}@example.com`, phone: null, phoneE164: null, company: null },
-    opportunity: {
-      id,
-      stage: "new",
-      ownerUserId: options.ownerUserId ?? null,
-      replyToken: newId("rt").slice(3),
-      serviceLine: options.serviceLine ?? null,
-      currency: "GBP",
-      channel: options.channel,
-      lastTouchChannel: touches.at(-1)!.channel,
-      utmSource: null,
-      utmMedium: null,
-      utmCampaign: options.campaign ?? null,
-      referrer: null,
-      landingPage: null,
-      attribution: { firstTouchReason: "test", lastTouchReason: "test" },
-      enquiryDate: localDateOf(now, "Europe/London"),
-    },
-    touches,
-    submission: { id: newId("sub"), formId: firm.formId, reference, dedupeKey: id, fingerprint: id, payload: {}, origin: null, userAgent: null, clientHash: null },
-    activity: { id: newId("act"), data: {} },
-    messages: [],
-    task: { id: newId("task"), title: "Respond", assigneeUserId: options.ownerUserId ?? null, dueAt: now },
-    now,
-  });
-  return { id, contactId: recorded.contactId };
-}
-
-async function reply(firm: SeededFirm, opportunity: Seeded, when: string) {
-  const emailId = newId("eml");
-  await applyToOpportunity({ db: db(), logger, now: at(when) }, firm.firmId, { opportunityId: opportunity.id, contactId: opportunity.contactId, matchedBy: "manual" }, {
-    emailId,
-    direction: "outbound",
-    kind: "human",
-    isForward: false,
-    subject: "Re: your enquiry",
-    replyText: "Thank you",
-    at: at(when),
-    source: "postmark",
-  });
-}
 
 async function win(firm: SeededFirm, opportunity: Seeded, when: string, valueMinor: number) {
   await setOpportunityValue(db(), firm.firmId, opportunity.id, valueMinor, at(when));
