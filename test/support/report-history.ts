@@ -4,7 +4,7 @@ import { createLogger } from "../../apps/api/src/logger";
 import { applyToOpportunity } from "../../apps/api/src/mail-capture/inbound";
 import { testDatabase, type SeededFirm } from "./seed";
 
-// Builders of a report history written straight through the query functions, so a test knows every figure.
+// Builders of a report history written straight through the query functions, so a test can work out every figure.
 
 const at = (iso: string) => new Date(iso);
 const db = () => testDatabase();
